@@ -1,0 +1,156 @@
+"""`python -m dashboard validate | export | geocode`: the data tools, without the browser."""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import sys
+from datetime import date
+from pathlib import Path
+
+from .config import Settings, load_settings
+from .errors import DashboardError, DataError, UnknownPlaceError
+from .export import build_feature_collection, to_geojson_text
+from .files import write_text_atomic
+from .filters import FilterState, select_view
+from .geocoding import Gazetteer, make_nominatim_geocoder, read_cache, resolve_places, write_cache
+from .loading import load_dataset, read_csv_strings, read_text_file
+from .routes import build_legs
+from .schema import EVENT_COLUMNS, EVENT_TYPES, EVENTS_FILE, GEOCODE_CACHE_FILE, LOCATION_COLUMNS, LOCATIONS_FILE
+from .validation import errors_only, validate_locations
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date in the form YYYY-MM-DD: {text!r}") from None
+
+
+def _types(text: str) -> tuple[str, ...]:
+    chosen = tuple(t.strip() for t in text.split(",") if t.strip())
+    unknown = [t for t in chosen if t not in EVENT_TYPES]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown event type(s) {', '.join(unknown)}; known: {', '.join(EVENT_TYPES)}")
+    return chosen
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    data_help = "data folder (default: $DASHBOARD_DATA_DIR, else the bundled data/)"
+
+    p = sub.add_parser("validate", help="check the data files; exit 1 and list every problem if any")
+    p.add_argument("--data-dir", help=data_help)
+
+    p = sub.add_parser("export", help="write events, route legs and zones as one GeoJSON FeatureCollection")
+    p.add_argument("--data-dir", help=data_help)
+    p.add_argument("--start", type=_iso_date, help="first day, YYYY-MM-DD (inclusive)")
+    p.add_argument("--end", type=_iso_date, help="last day, YYYY-MM-DD (inclusive)")
+    p.add_argument("--types", type=_types, default=(), help="comma-separated event types: " + ",".join(EVENT_TYPES))
+    p.add_argument("-o", "--output", help="output file (default: standard output)")
+
+    p = sub.add_parser("geocode", help="fill blank coordinates in events.csv from the gazetteer, cache or geocoder")
+    p.add_argument("--data-dir", help=data_help)
+    p.add_argument("--online", action="store_true",
+                   help="ask OpenStreetMap Nominatim (1 request/second) for places found nowhere else")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a command; return the process exit code."""
+    args = build_parser().parse_args(argv)
+    settings = load_settings(args.data_dir)
+    try:
+        return {"validate": run_validate, "export": run_export, "geocode": run_geocode}[args.command](args, settings)
+    except DataError as exc:
+        for problem in exc.problems:
+            print(problem.format(), file=sys.stderr)
+        count = len(errors_only(exc.problems))
+        print(f"{count} error(s) in {settings.data_dir}", file=sys.stderr)
+        return 1
+    except DashboardError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: no file was changed", file=sys.stderr)
+        return 130
+
+
+def run_validate(args: argparse.Namespace, settings: Settings) -> int:
+    dataset = load_dataset(settings)
+    for problem in dataset.warnings:
+        print(problem.format() + " (warning)", file=sys.stderr)
+    events = dataset.events
+    print(f"OK: {len(events)} events, {len(dataset.locations)} places, {len(dataset.zones)} zones "
+          f"in {settings.data_dir}")
+    return 0
+
+
+def run_export(args: argparse.Namespace, settings: Settings) -> int:
+    dataset = load_dataset(settings)
+    legs = build_legs(dataset.events, settings.geodesic_step_km)
+    view = select_view(dataset.events, legs, dataset.zones, FilterState(args.start, args.end, args.types))
+    text = to_geojson_text(build_feature_collection(view.events, view.legs, view.zones))
+    if args.output:
+        write_text_atomic(args.output, text + "\n")
+        print(f"wrote {len(view.events)} events, {len(view.legs)} legs, {len(view.zones)} zones to {args.output}",
+              file=sys.stderr)
+    else:
+        sys.stdout.write(text + "\n")
+    return 0
+
+
+def _progress(done: int, total: int, name: str) -> None:
+    width = 30
+    filled = round(width * done / total) if total else width
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {name[:40]:<40}")
+    if done == total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def run_geocode(args: argparse.Namespace, settings: Settings) -> int:
+    data_dir = settings.data_dir
+    raw_locations, problems = read_csv_strings(data_dir / LOCATIONS_FILE, settings, LOCATION_COLUMNS)
+    if raw_locations is None or errors_only(problems):
+        raise DataError(problems)
+    locations, problems = validate_locations(raw_locations, LOCATIONS_FILE)
+    if errors_only(problems):
+        raise DataError(problems)
+    events_path = data_dir / EVENTS_FILE
+    text, problems = read_text_file(events_path, settings)
+    if text is None:
+        raise DataError(problems)
+    _frame, problems = read_csv_strings(events_path, settings, EVENT_COLUMNS)
+    if errors_only(problems):
+        raise DataError(problems)
+
+    rows = list(csv.reader(io.StringIO(text)))
+    header = [h.strip() for h in rows[0]]
+    lat_i, lon_i, loc_i = header.index("latitude"), header.index("longitude"), header.index("location")
+    blank = [r for r in rows[1:] if len(r) == len(header) and not r[lat_i].strip() and not r[lon_i].strip()]
+    cache_path = data_dir / GEOCODE_CACHE_FILE
+    cache = read_cache(cache_path)
+    geocoder = make_nominatim_geocoder(settings.geocoder_user_agent, settings.geocoder_min_delay_seconds) \
+        if args.online else None
+    names = [r[loc_i] for r in blank]
+    resolved, missing = resolve_places(names, Gazetteer(locations), cache, geocoder,
+                                       _progress if sys.stderr.isatty() or args.online else None)
+    if args.online:
+        write_cache(cache_path, cache.values())  # saved even when some places fail: paid-for answers stay
+    filled = 0
+    for row in blank:
+        place = resolved.get(row[loc_i])
+        if place:
+            row[lat_i], row[lon_i] = f"{place.lat:.6f}", f"{place.lon:.6f}"
+            filled += 1
+    if filled:
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows(rows)
+        write_text_atomic(events_path, out.getvalue())
+    print(f"filled coordinates on {filled} of {len(blank)} rows with blank coordinates in {events_path}",
+          file=sys.stderr)
+    if missing:
+        raise UnknownPlaceError(missing)
+    return 0

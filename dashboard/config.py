@@ -1,0 +1,42 @@
+"""Paths and tunables in one frozen settings object; environment overrides are read once, here."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_DIR = PACKAGE_DIR.parent
+# Streamlit serves <app folder>/static/ at /app/static/ when server.enableStaticServing is on.
+STATIC_DIR = PACKAGE_DIR / "static"
+BASEMAP_FILE = STATIC_DIR / "basemap" / "pacific_countries.geojson"
+DATA_DIR_ENV = "DASHBOARD_DATA_DIR"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run can tune; build it with `load_settings()`."""
+
+    data_dir: Path = REPO_DIR / "data"
+    # A spreadsheet export of a few hundred thousand events is tens of MB; 200 MB is an accident or an
+    # attack, and pandas needs several times a file's size in memory to parse it.
+    max_file_bytes: int = 100 * 1024 * 1024
+    # Nominatim's usage policy asks for an identifying user agent and at most one request a second.
+    geocoder_user_agent: str = "taiwan-strait-pacific-dashboard/1.0 (open-source research tool)"
+    geocoder_min_delay_seconds: float = 1.0
+    # Spacing of points along a geodesic leg: 100 km keeps a 8,000 km leg smooth with 80 points.
+    geodesic_step_km: float = 100.0
+    # Problems shown on the page before "and N more": the CLI always prints all of them.
+    max_problems_shown: int = 200
+
+
+def load_settings(data_dir: str | os.PathLike | None = None) -> Settings:
+    """Settings with the data folder from the argument, else $DASHBOARD_DATA_DIR, else ./data."""
+    chosen = data_dir or os.environ.get(DATA_DIR_ENV)
+    overrides: dict = {}
+    if chosen:
+        overrides["data_dir"] = Path(chosen).expanduser().resolve()
+    limit = os.environ.get("DASHBOARD_MAX_FILE_MB")
+    if limit and limit.isdigit():
+        overrides["max_file_bytes"] = int(limit) * 1024 * 1024
+    return Settings(**overrides)

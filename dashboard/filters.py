@@ -1,0 +1,86 @@
+"""The state of every filter in one dataclass; applying it is a pure DataFrame transform."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+
+from .loading import Zone
+from .routes import Leg
+from .schema import EVENT_TYPES
+
+
+@dataclass(frozen=True)
+class FilterState:
+    """What the user asked to see. Empty `types`/`actors` mean all; dates are inclusive."""
+
+    start: date | None = None
+    end: date | None = None
+    types: tuple[str, ...] = ()
+    actors: tuple[str, ...] = ()
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class View:
+    """The events, legs and zones a filter leaves, and the size of the whole data set."""
+
+    events: pd.DataFrame
+    legs: list[Leg] = field(default_factory=list)
+    zones: list[Zone] = field(default_factory=list)
+    total: int = 0
+
+    @property
+    def distance_km(self) -> float:
+        return sum(leg.distance_km for leg in self.legs)
+
+
+def apply_filters(events: pd.DataFrame, state: FilterState) -> pd.DataFrame:
+    """Events overlapping [start, end] whose type, actor and text match the state."""
+    mask = pd.Series(True, index=events.index)
+    if state.start is not None:
+        mask &= events["end_date"] >= pd.Timestamp(state.start)
+    if state.end is not None:
+        mask &= events["start_date"] <= pd.Timestamp(state.end)
+    if state.types:
+        mask &= events["event_type"].isin(state.types)
+    if state.actors:
+        mask &= events["actor"].isin(state.actors)
+    needle = state.text.strip()
+    if needle:
+        # regex=False: a user's "(" or "*" is text to find, not a pattern that could fail or run for ages
+        mask &= (events["title"].str.contains(needle, case=False, regex=False)
+                 | events["description"].str.contains(needle, case=False, regex=False)
+                 | events["location"].str.contains(needle, case=False, regex=False))
+    return events[mask]
+
+
+def select_view(events: pd.DataFrame, legs: list[Leg], zones: list[Zone], state: FilterState) -> View:
+    """Filtered events plus the legs whose two stops are both shown and the zones of shown drills."""
+    shown = apply_filters(events, state)
+    ids = set(shown["event_id"])
+    return View(
+        events=shown,
+        legs=[leg for leg in legs if leg.from_event_id in ids and leg.to_event_id in ids],
+        zones=[zone for zone in zones if zone.event_id in ids],
+        total=len(events),
+    )
+
+
+def describe_filters(state: FilterState) -> str:
+    """The filter state as one plain sentence, e.g. for a caption or an export's file name."""
+    parts = []
+    if state.start and state.end:
+        parts.append(f"from {state.start:%d %b %Y} to {state.end:%d %b %Y}")
+    elif state.start:
+        parts.append(f"from {state.start:%d %b %Y}")
+    elif state.end:
+        parts.append(f"until {state.end:%d %b %Y}")
+    if state.types:
+        parts.append("of type " + ", ".join(EVENT_TYPES[t].label.lower() if t in EVENT_TYPES else t for t in state.types))
+    if state.actors:
+        parts.append("by " + ", ".join(state.actors))
+    if state.text.strip():
+        parts.append(f"mentioning “{state.text.strip()}”")
+    return ("Events " + " ".join(parts)) if parts else "All events"

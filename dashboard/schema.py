@@ -1,0 +1,85 @@
+"""The single description of the data: event types and the columns of each file.
+
+Loading, validation, the documentation in data/README.md and its test all read from here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EventType:
+    """One kind of event, with the label people see."""
+
+    key: str
+    label: str
+    description: str
+
+
+EVENT_TYPES: dict[str, EventType] = {
+    t.key: t
+    for t in (
+        EventType("tour_stop", "Tour stop", "A stop on a leader's journey; ordered by route_id and route_seq."),
+        EventType("military_drill", "Military drill", "An exercise or deployment, with a zone where one is known."),
+        EventType("arms_sale", "Arms sale", "An arms sale approved or notified, with amount_usd."),
+        EventType("diplomatic", "Diplomatic", "A meeting, statement, protest or sanction."),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a CSV file; `kind` tells validation how to check it."""
+
+    name: str
+    kind: str
+    required: bool
+    description: str
+
+
+EVENT_COLUMNS: tuple[Column, ...] = (
+    Column("event_id", "id", True, "Unique, stable identifier (letters, digits, '-', '_', '.', ':')."),
+    Column("event_type", "event_type", True, "One of: " + ", ".join(EVENT_TYPES) + "."),
+    Column("start_date", "date", True, "Local date at the event's place, YYYY-MM-DD."),
+    Column("end_date", "date", True, "Local last day, YYYY-MM-DD, inclusive; blank means the same day."),
+    Column("title", "text", True, "Short headline."),
+    Column("location", "text", True, "Place name; resolves through the gazetteer when coordinates are blank."),
+    Column("latitude", "latitude", True, "Decimal degrees, -90 to 90; may be blank if location resolves."),
+    Column("longitude", "longitude", True, "Decimal degrees, -180 to 180; may be blank if location resolves."),
+    Column("source_url", "url", True, "An http or https page that supports the row."),
+    Column("description", "text", False, "What happened, in a sentence or two."),
+    Column("actor", "text", False, "Who acted (a government, a military command, a company)."),
+    Column("route_id", "text", False, "Groups tour stops into one route."),
+    Column("route_seq", "int", False, "Order of a stop within its route: 1, 2, 3 ..."),
+    Column("amount_usd", "money", False, "Value of an arms sale in US dollars, digits only."),
+    Column("geo_precision", "precision", False, "1 = exact place, 2 = near a place, 3 = only the region (as ACLED)."),
+    Column("source_name", "text", False, "Publisher of the source."),
+    Column("notes", "text", False, "Caveats, disagreements between sources, date-line remarks."),
+)
+
+LOCATION_COLUMNS: tuple[Column, ...] = (
+    Column("name", "text", True, "Place name as used in events.csv location."),
+    Column("latitude", "latitude", True, "Decimal degrees, -90 to 90."),
+    Column("longitude", "longitude", True, "Decimal degrees, -180 to 180."),
+    Column("country", "text", True, "Country or territory."),
+    Column("aliases", "text", False, "Other names, separated by ';'."),
+)
+
+ZONE_PROPERTIES: tuple[Column, ...] = (
+    Column("event_id", "id", True, "The military_drill event the zone belongs to; must exist in events.csv."),
+    Column("name", "text", True, "Name of the area."),
+    Column("note", "text", True, "How approximate the outline is and where it comes from."),
+)
+
+EVENTS_FILE = "events.csv"
+LOCATIONS_FILE = "locations.csv"
+ZONES_FILE = "zones.geojson"
+GEOCODE_CACHE_FILE = "geocode_cache.csv"
+GEOCODE_CACHE_COLUMNS = ("name", "latitude", "longitude", "display_name", "source")
+
+PRECISION_LABELS = {1: "exact place", 2: "near a place", 3: "region only"}
+
+
+def column_names(columns: tuple[Column, ...], required_only: bool = False) -> list[str]:
+    """Names of the given columns, in contract order."""
+    return [c.name for c in columns if c.required or not required_only]

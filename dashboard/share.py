@@ -1,0 +1,85 @@
+"""URL parameters <-> view state, through an allow-list: nothing from a URL is evaluated or echoed."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Mapping
+
+from .schema import EVENT_TYPES
+
+PARAMETERS = ("start", "end", "types", "event")
+MAX_VALUE_LENGTH = 200  # longer than any valid value; anything longer is not parsed at all
+
+
+@dataclass(frozen=True)
+class SharedView:
+    """The view a link asks for; None means 'use the default'. `notices` explain what was ignored."""
+
+    start: date | None = None
+    end: date | None = None
+    types: tuple[str, ...] | None = None
+    event: str | None = None
+    notices: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _first(value: str | list[str]) -> str:
+    return value[-1] if isinstance(value, list) and value else value if isinstance(value, str) else ""
+
+
+def parse_shared_view(params: Mapping[str, str | list[str]], first_day: date, last_day: date,
+                      known_ids: set[str] | frozenset[str]) -> SharedView:
+    """Read start, end, types and event; every bad value falls back to its default with a notice."""
+    notices: list[str] = []
+    raw = {k: _first(v) for k, v in params.items()}
+    unknown = [k for k in raw if k not in PARAMETERS]
+    if unknown:
+        notices.append(f"Ignored {len(unknown)} unknown link parameter(s).")
+    values: dict = {}
+    for key in ("start", "end"):
+        text = raw.get(key)
+        if text is None:
+            continue
+        try:
+            if len(text) > MAX_VALUE_LENGTH:
+                raise ValueError
+            day = date.fromisoformat(text)
+        except ValueError:
+            notices.append(f"The link's '{key}' is not a date (YYYY-MM-DD): showing the default.")
+            continue
+        if not first_day <= day <= last_day:
+            notices.append(f"The link's '{key}' is outside the data ({first_day} to {last_day}): clamped.")
+            day = min(max(day, first_day), last_day)
+        values[key] = day
+    if "start" in values and "end" in values and values["start"] > values["end"]:
+        notices.append("The link's 'start' is after its 'end': showing the default range.")
+        values.pop("start")
+        values.pop("end")
+    text = raw.get("types")
+    if text is not None:
+        chosen = tuple(dict.fromkeys(t.strip() for t in text[:MAX_VALUE_LENGTH].split(",") if t.strip()))
+        valid = tuple(t for t in chosen if t in EVENT_TYPES)
+        if len(valid) != len(chosen) or len(text) > MAX_VALUE_LENGTH:
+            notices.append("The link named unknown event types: they were ignored.")
+        values["types"] = valid or None
+    text = raw.get("event")
+    if text is not None:
+        if text in known_ids:
+            values["event"] = text
+        else:
+            notices.append("The link's 'event' is not in this data set: nothing is selected.")
+    return SharedView(**values, notices=tuple(notices))
+
+
+def build_query(start: date, end: date, types: tuple[str, ...], event: str | None,
+                first_day: date, last_day: date) -> dict[str, str]:
+    """URL parameters for a view, leaving out whatever equals the default so links stay short."""
+    query: dict[str, str] = {}
+    if start != first_day:
+        query["start"] = start.isoformat()
+    if end != last_day:
+        query["end"] = end.isoformat()
+    if types and set(types) != set(EVENT_TYPES):
+        query["types"] = ",".join(t for t in EVENT_TYPES if t in types)
+    if event:
+        query["event"] = event
+    return query

@@ -1,0 +1,142 @@
+"""Streamlit widgets and panels. Widgets return plain values; panels render; no data logic lives here."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from .filters import View
+from .map_builder import TYPE_STYLES, format_local_dates
+from .schema import EVENT_TYPES, PRECISION_LABELS
+from .text import escape_markdown, format_usd
+from .validation import Problem
+
+
+def type_label(key: str) -> str:
+    return EVENT_TYPES[key].label if key in EVENT_TYPES else key
+
+
+def render_header(view: View, start: date, end: date) -> None:
+    """Title and the live summary: N of M events, the dates in view and the route distance."""
+    st.title("Taiwan Strait & Pacific: Lai's 2024 tour, PLA drills and US arms sales")
+    route = f"{view.distance_km:,.0f} km of route in view" if view.legs else "no route legs in view"
+    st.markdown(f"**{len(view.events)} of {view.total} events** · {start:%d %b %Y} – {end:%d %b %Y} · {route}")
+
+
+def render_data_errors(problems: list[Problem], data_dir: str, limit: int) -> None:
+    """Every problem, as a table of plain text, and how to check the files from the command line."""
+    errors = [p for p in problems if p.is_error]
+    st.error(f"The data in {escape_markdown(data_dir)} has {len(errors)} problem(s), so the map cannot be drawn. "
+             "Fix them and reload the page.")
+    table = pd.DataFrame([{"file": p.file, "row": "" if p.row is None else str(p.row), "column": p.column or "",
+                           "value": "" if p.value is None else str(p.value), "problem": p.message,
+                           "severity": p.severity} for p in problems[:limit]])
+    st.dataframe(table, hide_index=True, width="stretch")
+    if len(problems) > limit:
+        st.caption(f"… and {len(problems) - limit} more.")
+    st.code(f"python -m dashboard validate --data-dir {data_dir}", language="bash")
+
+
+def render_warnings(problems: list[Problem]) -> None:
+    if problems:
+        with st.expander(f"{len(problems)} warning(s) about the data files"):
+            for p in problems:
+                st.text(p.format())
+
+
+def render_filters(actors: list[str]) -> None:
+    """Sidebar filters; values live in st.session_state under their keys."""
+    st.sidebar.header("Filters")
+    st.sidebar.multiselect("Event types", list(EVENT_TYPES), format_func=type_label, key="types",
+                           help="Empty means all types.")
+    st.sidebar.multiselect("Actors", actors, key="actors", help="Empty means all actors.")
+    st.sidebar.text_input("Search titles, descriptions and places", key="search", max_chars=200)
+
+
+def render_timeline(first: date, last: date) -> bool:
+    """The date-range slider every panel follows, and Play/Pause; returns True when Play was pressed."""
+    left, right = st.columns([6, 1], vertical_alignment="bottom")
+    left.slider("Dates in view (local dates at each place)", min_value=first, max_value=last, key="date_range",
+                format="D MMM YYYY", step=timedelta(days=1))
+    playing = st.session_state.get("playing", False)
+    return right.button("⏸ Pause" if playing else "▶ Play", key="play_button", width="stretch",
+                        help="Step the end of the range forward one day at a time")
+
+
+def render_timeline_chart(view: View, start: date, end: date) -> None:
+    """Events as bars on a time axis, one lane per event type."""
+    events = view.events
+    if events.empty:
+        st.caption("No events in this range.")
+        return
+    data = pd.DataFrame({
+        "Type": [type_label(t) for t in events["event_type"]],
+        "Title": events["title"].astype(str),
+        "Start": events["start_date"],
+        "End": events["end_date"] + pd.Timedelta(days=1),  # bars cover the whole last day
+        "Dates": [format_local_dates(s, e) for s, e in zip(events["start_date"], events["end_date"])],
+    })
+    colors = alt.Scale(domain=[type_label(k) for k in TYPE_STYLES], range=[s.color for s in TYPE_STYLES.values()])
+    chart = (alt.Chart(data).mark_bar(size=14, cornerRadius=2)
+             .encode(x=alt.X("Start:T", title=None, scale=alt.Scale(domain=[_epoch_ms(start), _epoch_ms(end + timedelta(days=1))])),
+                     x2="End:T",
+                     y=alt.Y("Type:N", title=None, sort=[type_label(k) for k in TYPE_STYLES]),
+                     color=alt.Color("Type:N", scale=colors, legend=None),
+                     tooltip=["Title", "Type", "Dates"])
+             .properties(height=150))
+    st.altair_chart(chart, width="stretch")
+
+
+def _epoch_ms(day: date) -> int:
+    return int(pd.Timestamp(day).timestamp() * 1000)
+
+
+def render_details(event: pd.Series | None) -> None:
+    """The selected event: title, type, local dates, place, description, amount, notes and its source."""
+    st.subheader("Event details")
+    if event is None:
+        st.info("Click a marker on the map, or a row in the table, to see what happened and its source.")
+        return
+    st.markdown(f"#### {escape_markdown(event['title'])}")
+    st.caption(f"{escape_markdown(type_label(event['event_type']))} · "
+               f"{escape_markdown(format_local_dates(event['start_date'], event['end_date']))} (local date)")
+    facts = [("Place", event["location"])]
+    if int(event["geo_precision"]) > 1:
+        facts.append(("Position", f"approximate ({PRECISION_LABELS[int(event['geo_precision'])]})"))
+    if event["actor"]:
+        facts.append(("Actor", event["actor"]))
+    if not pd.isna(event["amount_usd"]):
+        facts.append(("Amount", format_usd(event["amount_usd"])))
+    if event["route_id"]:
+        facts.append(("Route", f"{event['route_id']}, stop {event['route_seq']}"))
+    st.markdown("  \n".join(f"**{name}:** {escape_markdown(value)}" for name, value in facts))
+    if event["description"]:
+        st.markdown(escape_markdown(event["description"]))
+    if event["notes"]:
+        with st.expander("Notes and caveats", expanded=True):
+            st.markdown(escape_markdown(event["notes"]))
+    st.link_button(f"Source: {event['source_name'] or 'open'} ↗", event["source_url"], width="stretch")
+    st.caption(escape_markdown(event["source_url"]))
+
+
+def render_table(view: View, selected: str | None) -> None:
+    """The events in view; the selected one is marked. Row selection is read back by the page."""
+    events = view.events
+    table = pd.DataFrame({
+        "": ["▶" if eid == selected else "" for eid in events["event_id"]],
+        "Dates": [format_local_dates(s, e) for s, e in zip(events["start_date"], events["end_date"])],
+        "Type": [type_label(t) for t in events["event_type"]],
+        "Title": events["title"],
+        "Place": events["location"],
+        "Actor": events["actor"],
+        "Amount": [format_usd(a) for a in events["amount_usd"]],
+        "Source": events["source_url"],
+        "event_id": events["event_id"],
+    })
+    st.dataframe(table, key="table", on_select="rerun", selection_mode="single-row", hide_index=True,
+                 width="stretch", height=min(420, 38 + 35 * max(len(table), 1)),
+                 column_config={"": st.column_config.TextColumn(width=30),
+                                "Source": st.column_config.LinkColumn(display_text="source ↗"),
+                                "event_id": st.column_config.TextColumn("id")})
