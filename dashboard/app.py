@@ -14,7 +14,7 @@ from dashboard import ui  # noqa: E402
 from dashboard.config import load_settings  # noqa: E402
 from dashboard.errors import DataError  # noqa: E402
 from dashboard.page_state import (PLAY_INTERVAL_SECONDS, advance_play, apply_table_selection,  # noqa: E402
-                                  current_query, data_stamp, init_state, prepare, selected_event,
+                                  current_query, data_stamp, init_state, play_tick_due, prepare, selected_event,
                                   update_selection, view_downloads)
 from dashboard.filters import FilterState, select_view  # noqa: E402
 from dashboard.map_builder import build_highlight, build_map  # noqa: E402
@@ -29,6 +29,11 @@ def data_dir_argument() -> str | None:
 
 st.set_page_config(page_title="Taiwan Strait & Pacific events", page_icon="🗺️", layout="wide")
 settings = load_settings(data_dir_argument())
+if not st.get_option("server.enableStaticServing"):
+    st.error("The map's files are served by the dashboard itself, which needs Streamlit's static serving. "
+             "Start the dashboard from the project folder (where .streamlit/config.toml is): "
+             "`streamlit run dashboard/app.py`.")
+    st.stop()
 st.cache_resource(ensure_vendor_assets)()
 try:
     data = st.cache_data(prepare, show_spinner="Loading data…")(str(settings.data_dir), data_stamp(settings))
@@ -57,7 +62,7 @@ ui.render_timeline_chart(view, start, end)
 map_column, details_column = st.columns([3, 2])
 with map_column:
     fmap = localize_assets(build_map(view, data.cut))
-    clicked = st_folium(fmap, key="map", height=620, use_container_width=True, returned_objects=RETURNED_OBJECTS,
+    clicked = st_folium(fmap, key="map", height=660, use_container_width=True, returned_objects=RETURNED_OBJECTS,
                         feature_group_to_add=build_highlight(selected_event(st.session_state, view), data.cut))
     if update_selection(st.session_state, clicked, data):
         st.rerun()  # draw the highlight and the details for the new selection
@@ -77,7 +82,14 @@ query = current_query(st.session_state, data)
 if query != st.query_params.to_dict():
     st.query_params.from_dict(query)
 
-if st.session_state.get("playing"):
-    time.sleep(PLAY_INTERVAL_SECONDS)
-    advance_play(st.session_state, data)
-    st.rerun()
+
+
+@st.fragment(run_every=PLAY_INTERVAL_SECONDS if st.session_state.playing else None)
+def play_ticker() -> None:
+    """While playing, a timer reruns this fragment; each due tick moves the range one day on."""
+    if play_tick_due(st.session_state, time.monotonic()):
+        advance_play(st.session_state, data)
+        st.rerun(scope="app")
+
+
+play_ticker()

@@ -72,7 +72,8 @@ def read_csv_strings(path: Path, settings: Settings, schema: tuple[Column, ...])
     if text is None:
         return None, problems
     name = path.name
-    header = next(csv.reader(io.StringIO(text)), [])
+    # pandas skips blank lines before the header and renames a repeated column "x.1": read it raw
+    header = [h.strip() for h in next((r for r in csv.reader(io.StringIO(text)) if r), [])]
     if len(header) == 1:
         for delimiter, label in ((";", "semicolons"), ("\t", "tabs"), ("|", "'|'")):
             if delimiter in header[0]:
@@ -83,15 +84,16 @@ def read_csv_strings(path: Path, settings: Settings, schema: tuple[Column, ...])
     except (pd.errors.ParserError, csv.Error) as exc:
         return None, [_parser_problem(name, text, exc)]
     frame.columns = [str(c).strip() for c in frame.columns]
-    problems = check_header(list(frame.columns), schema, name)
+    problems = check_header(header, schema, name)
     return frame, problems
 
 
 def _parser_problem(name: str, text: str, exc: Exception) -> Problem:
     """Turn pandas' tokenizer message into a located problem."""
     message = str(exc).strip()
-    match = re.search(r"(?:row|line) (\d+)", message)
-    row = int(match.group(1)) if match else None
+    match = re.search(r"(row|line) (\d+)", message)
+    # the C tokenizer counts "row"s from 0 (the header is row 0) but "line"s from 1, as a spreadsheet does
+    row = int(match.group(2)) + (match.group(1) == "row") if match else None
     if "EOF inside string" in message:
         return Problem(name, row, None, "", "a quote (\") opened here is never closed")
     if "Expected" in message and "fields" in message:
@@ -99,8 +101,8 @@ def _parser_problem(name: str, text: str, exc: Exception) -> Problem:
     return Problem(name, row, None, "", "cannot parse the CSV: " + message)
 
 
-def read_zones(path: Path, settings: Settings, event_ids: set[str]) -> tuple[list[Zone], list[Problem]]:
-    """The drill zones; a missing zones file means no zones, not an error."""
+def read_zones(path: Path, settings: Settings, event_ids: set[str] | None) -> tuple[list[Zone], list[Problem]]:
+    """The drill zones; a missing zones file means no zones, not an error. `event_ids`: see validate_zones."""
     if not path.exists():
         return [], []
     text, problems = read_text_file(path, settings)
@@ -149,10 +151,10 @@ def load_dataset(settings: Settings) -> Dataset:
         problems += found
         problems += fill_coordinates(events, Gazetteer(locations), read_cache(data_dir / GEOCODE_CACHE_FILE))
 
-    event_ids = set(events["event_id"]) if events is not None else set()
+    # without events every zone would be "unknown event": noise; other zone problems are still real
+    event_ids = set(events["event_id"]) if events is not None else None
     zones, found = read_zones(data_dir / ZONES_FILE, settings, event_ids)
-    if events is not None:  # without events every zone would be "unknown event": noise
-        problems += found
+    problems += found
 
     if errors_only(problems) or events is None:
         raise DataError(problems)
@@ -169,12 +171,13 @@ def fill_coordinates(events: pd.DataFrame, gazetteer: Gazetteer, cache: dict) ->
     problems = []
     for index in events.index[blank]:
         place = resolved.get(events.at[index, "location"])
-        if place is None and events.at[index, "location"]:  # a blank location is reported already
-            problems.append(Problem(
-                EVENTS_FILE, int(index) + 2, "location", events.at[index, "location"],
-                "coordinates are blank and this place is not in locations.csv or the geocoding cache: add it "
-                "to locations.csv, fill latitude/longitude, or run `python -m dashboard geocode --online`"))
-        else:
-            events.at[index, "latitude"] = place.lat
-            events.at[index, "longitude"] = place.lon
+        if place is None:
+            if events.at[index, "location"]:  # a blank location is reported already
+                problems.append(Problem(
+                    EVENTS_FILE, int(index) + 2, "location", events.at[index, "location"],
+                    "coordinates are blank and this place is not in locations.csv or the geocoding cache: add it "
+                    "to locations.csv, fill latitude/longitude, or run `python -m dashboard geocode --online`"))
+            continue
+        events.at[index, "latitude"] = place.lat
+        events.at[index, "longitude"] = place.lon
     return problems

@@ -99,6 +99,17 @@ def advance_play(state: MutableMapping, data: PreparedData, toggle: bool = False
     state["pending_range"] = (start, min(end + timedelta(days=1), data.last_day))
 
 
+def play_tick_due(state: MutableMapping, now: float) -> bool:
+    """True when playing and a full interval has passed since the last step (the page's full reruns also
+    run the ticker fragment, and must not advance the range themselves)."""
+    if not state.get("playing"):
+        return False
+    if now - state.get("last_tick", float("-inf")) < PLAY_INTERVAL_SECONDS * 0.9:
+        return False
+    state["last_tick"] = now
+    return True
+
+
 def selected_event(state: Mapping, view: View) -> pd.Series | None:
     """The selected event's row if it is in view, else None (a selection outside the range is kept)."""
     selected = state.get("selected")

@@ -227,9 +227,10 @@ def normalize_place(name: str) -> str:
 ZONE_GEOMETRIES = ("Polygon", "MultiPolygon")
 
 
-def validate_zones(data: Any, file: str, event_ids: set[str]) -> list[Problem]:
+def validate_zones(data: Any, file: str, event_ids: set[str] | None) -> list[Problem]:
     """Check a parsed zones GeoJSON: a FeatureCollection of (Multi)Polygons with closed rings,
-    coordinates in range, and properties naming an existing event. Row = feature number (1-based)."""
+    coordinates in range, and properties naming an existing event. Row = feature number (1-based).
+    `event_ids` None means the events could not be read: the link to them is then not checked."""
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         found = data.get("type") if isinstance(data, dict) else type(data).__name__
         return [Problem(file, None, "type", found, "not a GeoJSON FeatureCollection")]
@@ -249,7 +250,7 @@ def validate_zones(data: Any, file: str, event_ids: set[str]) -> list[Problem]:
             if not str(props.get(key) or "").strip():
                 problems.append(Problem(file, number, f"properties.{key}", props.get(key), "required value is blank"))
         event_id = str(props.get("event_id") or "").strip()
-        if event_id and event_id not in event_ids:
+        if event_id and event_ids is not None and event_id not in event_ids:
             problems.append(Problem(file, number, "properties.event_id", event_id, "no event with this event_id in events.csv"))
         problems.extend(_check_geometry(feature.get("geometry"), file, number))
     return problems

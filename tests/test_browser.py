@@ -1,0 +1,219 @@
+"""End-to-end: the real dashboard in headless Chromium, with every request off 127.0.0.1 blocked.
+
+Each scenario saves a full-page screenshot under screenshots/ (ignored by git) for a person to look at.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from browser_support import CHROMIUM_FLAGS, INSTALL_HINT, SCREENSHOTS, dashboard_server, find_chromium
+
+pytestmark = pytest.mark.browser
+sync_api = pytest.importorskip("playwright.sync_api")
+MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
+SUMMARY = re.compile(r"(\d+) of (\d+) events")
+TIMEOUT_MS = 45_000
+
+
+@pytest.fixture(scope="session")
+def chromium_path():
+    path = find_chromium()
+    if path is None:
+        message = f"no Chromium found: {INSTALL_HINT}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def base_url():
+    SCREENSHOTS.mkdir(exist_ok=True)
+    with dashboard_server() as url:
+        yield url
+
+
+class Watched:
+    """A page whose off-host requests are blocked and whose errors are collected."""
+
+    def __init__(self, page, base):
+        self.page, self.base = page, base
+        self.blocked: list[str] = []
+        self.errors: list[str] = []
+        page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
+        page.on("console", lambda msg: self.errors.append(f"console error: {msg.text}") if msg.type == "error" else None)
+        page.route("**/*", self._route)
+
+    def _route(self, route):
+        url = route.request.url
+        if url.startswith(self.base + "/") or url == self.base or url.startswith(("data:", "blob:", "about:")):
+            route.continue_()
+        else:
+            self.blocked.append(url)
+            route.abort()
+
+    def open(self, query: str = ""):
+        self.page.goto(self.base + "/" + query, wait_until="domcontentloaded")
+        self.wait_for_map()
+        return self
+
+    def map(self):
+        return self.page.frame_locator(MAP_IFRAME).last
+
+    def wait_for_map(self):
+        self.map().locator(".leaflet-container").wait_for(timeout=TIMEOUT_MS)
+        self.map().locator(".leaflet-overlay-pane path").first.wait_for(timeout=TIMEOUT_MS, state="attached")
+        self.summary()
+
+    def summary(self) -> tuple[int, int]:
+        locator = self.page.get_by_text(SUMMARY).first
+        locator.wait_for(timeout=TIMEOUT_MS)
+        shown, total = SUMMARY.search(locator.inner_text()).groups()
+        return int(shown), int(total)
+
+    def wait_for_summary(self, predicate, timeout_s: float = 30):
+        deadline = timeout_s * 1000
+        waited = 0
+        while waited < deadline:
+            try:
+                if predicate(self.summary()):
+                    return self.summary()
+            except Exception:
+                pass  # the page is re-rendering
+            self.page.wait_for_timeout(250)
+            waited += 250
+        raise AssertionError(f"summary never matched; last: {self.summary()}")
+
+    def query(self) -> dict:
+        return {k: v[-1] for k, v in parse_qs(urlparse(self.page.url).query).items()}
+
+    def shot(self, name: str):
+        self.page.wait_for_timeout(600)  # let tiles of the vector basemap and transitions settle
+        self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+    def check_clean(self):
+        assert not self.errors, self.errors
+        assert not self.blocked, f"the page tried to reach other hosts: {self.blocked[:5]}"
+
+
+@pytest.fixture
+def page(browser, base_url):
+    context = browser.new_context(viewport={"width": 1500, "height": 2300}, accept_downloads=True)
+    watched = Watched(context.new_page(), base_url)
+    yield watched
+    context.close()
+    watched.check_clean()
+
+
+def test_map_shows_route_zones_and_markers(page):
+    page.open("?start=2024-05-01&end=2024-12-31")
+    frame = page.map()
+    assert frame.locator(".dm-stop").count() == 7, "seven numbered tour stops"
+    assert frame.locator(".dm-dot-icon").count() > 10
+    assert frame.locator("path.leaflet-interactive").count() >= 6 + 15  # 6 legs, 15 zones of the two 2024 drills
+    assert frame.locator(".leaflet-overlay-pane path").count() > 50  # the offline basemap's countries
+    assert frame.locator(".dm-legend").inner_text().startswith("Legend")
+    box = frame.locator(".leaflet-container").bounding_box()
+    assert box["width"] > 500 and box["height"] > 500
+    page.shot("01-map-overview")
+
+
+def test_clicking_the_honolulu_stop_shows_its_details(page):
+    page.open("?start=2024-11-28&end=2024-12-12")
+    page.map().locator(".dm-stop-label", has_text=re.compile(r"^2$")).click()
+    page.page.get_by_text("Transit stopover in Honolulu, Hawaii").first.wait_for(timeout=TIMEOUT_MS)
+    link = page.page.get_by_role("link", name=re.compile("^Source:"))
+    assert link.get_attribute("href") == "https://english.president.gov.tw/News/6851"
+    assert link.get_attribute("target") == "_blank"
+    page.page.wait_for_function("() => location.search.includes('event=lai-2024-honolulu')", timeout=TIMEOUT_MS)
+    page.wait_for_map()
+    assert page.map().locator("path[stroke='#ff8f00']").count() == 1, "the selection is highlighted on the map"
+    page.shot("02-honolulu-selected")
+
+
+def test_keyboard_on_the_slider_changes_count_and_map(page):
+    page.open()
+    shown, total = page.summary()
+    assert shown == total
+    markers_before = page.map().locator(".leaflet-marker-icon").count()
+    end_thumb = page.page.locator('[data-testid="stSlider"] input[type="range"]').nth(1)
+    end_thumb.focus()
+    for _ in range(3):
+        end_thumb.press("PageDown")  # a big step back for the end of the range
+    shown, _ = page.wait_for_summary(lambda s: s[0] < total)
+    page.wait_for_map()
+    page.page.wait_for_timeout(1000)
+    assert page.map().locator(".leaflet-marker-icon").count() < markers_before
+    assert "end" in page.query()
+    page.shot("03-slider-moved")
+
+
+def test_shared_url_reproduces_the_view(page):
+    page.open("?start=2024-11-30&end=2024-12-06&types=tour_stop&event=lai-2024-palau")
+    assert page.summary() == (7, 55)
+    page.page.get_by_text("Koror, Palau").first.wait_for(timeout=TIMEOUT_MS)
+    frame = page.map()
+    assert frame.locator(".dm-stop").count() == 7 and frame.locator(".dm-dot-icon").count() == 0
+    assert page.query() == {"start": "2024-11-30", "end": "2024-12-06", "types": "tour_stop", "event": "lai-2024-palau"}
+    page.shot("04-shared-link")
+
+
+def test_selecting_a_table_row_selects_the_event_on_the_map(page):
+    page.open("?start=2024-11-30&end=2024-12-06&types=tour_stop")
+    grid = page.page.locator('[data-testid="stDataFrame"]').first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    # Row 3 (Majuro) of the canvas grid: header ~35 px, rows ~35 px; the selection column is at the left.
+    page.page.mouse.click(box["x"] + 16, box["y"] + 35 + 35 * 2 + 17)
+    page.page.wait_for_function("() => location.search.includes('event=lai-2024-majuro')", timeout=TIMEOUT_MS)
+    page.page.get_by_text("State visit to the Marshall Islands (Majuro)").first.wait_for(timeout=TIMEOUT_MS)
+    page.wait_for_map()
+    assert page.map().locator("path[stroke='#ff8f00']").count() == 1
+    page.shot("05-table-selection")
+
+
+def test_play_advances_the_date(page):
+    page.open("?start=2024-11-29&end=2024-11-29")
+    shown_before, _ = page.summary()
+    page.page.get_by_role("button", name=re.compile("Play")).click()
+    page.page.wait_for_function("() => new URLSearchParams(location.search).get('end') >= '2024-12-01'",
+                                timeout=TIMEOUT_MS)
+    page.page.get_by_role("button", name=re.compile("Pause")).click()
+    page.wait_for_map()
+    assert page.query()["end"] >= "2024-12-01"
+    assert page.summary()[0] > shown_before, "the tour's first days came into view"
+    page.shot("06-playing")
+
+
+def test_downloads_parse(page):
+    page.open("?start=2024-11-30&end=2024-12-06")
+    shown, _ = page.summary()
+    files = {}
+    for label in ("Download CSV", "Download GeoJSON", "Download map (HTML)"):
+        with page.page.expect_download(timeout=TIMEOUT_MS) as info:
+            page.page.get_by_role("button", name=label).click()
+        files[label] = open(info.value.path(), encoding="utf-8").read()
+    rows = list(csv.DictReader(io.StringIO(files["Download CSV"])))
+    assert len(rows) == shown and rows[0]["source_url"].startswith("http")
+    collection = json.loads(files["Download GeoJSON"])
+    assert collection["type"] == "FeatureCollection"
+    kinds = {f["properties"]["kind"] for f in collection["features"]}
+    assert kinds == {"event", "route_leg"}
+    html = files["Download map (HTML)"]
+    assert "L.map(" in html and not re.search(r'<script[^>]+src=', html)
+    page.shot("07-downloads")
