@@ -321,3 +321,9 @@ def test_validate_zones_reports_every_feature_and_numbers_them():
     data["features"].append(dict(good, geometry={"type": "LineString", "coordinates": SQUARE}))
     problems = validate_zones(data, "zones.geojson", EVENT_IDS)
     assert [(p.row, p.column) for p in problems] == [(2, "properties.event_id"), (3, "geometry.type")]
+
+
+def test_validate_zones_without_events_skips_only_the_event_link():
+    """event_ids None (events unreadable): unknown ids are not noise, other problems still count."""
+    data = zones(event_id="no-such-drill", note=None)
+    assert [(p.row, p.column) for p in validate_zones(data, "zones.geojson", None)] == [(1, "properties.note")]
