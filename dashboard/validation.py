@@ -14,8 +14,8 @@ from .schema import EVENT_COLUMNS, EVENT_TYPES, PRECISION_LABELS, Column
 
 ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}"
 DATE_PATTERN = r"\d{4}-\d{2}-\d{2}"
-# http(s), a host, no spaces or control characters: javascript:, data: and friends never pass.
-URL_PATTERN = r"(?i)https?://[^\s/?#@]+(?:[/?#][^\s]*)?"
+# http(s), a host, no spaces, quotes or angle brackets (they must be %-encoded): javascript:, data: never pass.
+URL_PATTERN = r"(?i)https?://[^\s/?#@<>\"'\\]+(?:[/?#][^\s<>\"'\\]*)?"
 MAX_VALUE_SHOWN = 80
 
 

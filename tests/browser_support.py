@@ -1,7 +1,8 @@
-"""Starting the real dashboard and a real Chromium for the end-to-end tests (no pytest fixtures here)."""
+"""The real dashboard and a real Chromium for the end-to-end tests: server, browser fixtures, a watched page."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -12,6 +13,9 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import parse_qs, urlparse
+
+import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOTS = REPO / "screenshots"
@@ -19,6 +23,9 @@ CHROMIUM_ENV = "DASHBOARD_CHROMIUM"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 INSTALL_HINT = "install it with `apt-get install -y chromium` (Debian/Ubuntu) or set DASHBOARD_CHROMIUM"
+MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
+SUMMARY = re.compile(r"(\d+) of (\d+) events")
+TIMEOUT_MS = 45_000
 
 
 def find_chromium() -> str | None:
@@ -71,3 +78,96 @@ def dashboard_server(data_dir: Path | None = None, timeout: float = 60.0) -> Ite
                 pass
         if log is not subprocess.DEVNULL:
             log.close()
+
+
+@pytest.fixture(scope="session")
+def chromium_path():
+    path = find_chromium()
+    if path is None:
+        message = f"no Chromium found: {INSTALL_HINT}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+class Watched:
+    """A page whose off-host requests are blocked and whose errors are collected."""
+
+    def __init__(self, page, base):
+        self.page, self.base = page, base
+        self.blocked: list[str] = []
+        self.errors: list[str] = []
+        page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
+        page.on("console", lambda msg: self.errors.append(f"console error: {msg.text}") if msg.type == "error" else None)
+        page.on("dialog", self._dialog)
+        page.route("**/*", self._route)
+
+    def _dialog(self, dialog):
+        self.errors.append(f"a dialog opened (script ran): {dialog.message}")
+        dialog.dismiss()
+
+    def _route(self, route):
+        url = route.request.url
+        if url.startswith(self.base + "/") or url == self.base or url.startswith(("data:", "blob:", "about:")):
+            route.continue_()
+        else:
+            self.blocked.append(url)
+            route.abort()
+
+    def open(self, query: str = ""):
+        self.page.goto(self.base + "/" + query, wait_until="domcontentloaded")
+        self.wait_for_map()
+        return self
+
+    def map(self):
+        return self.page.frame_locator(MAP_IFRAME).last
+
+    def wait_for_map(self):
+        self.map().locator(".leaflet-container").wait_for(timeout=TIMEOUT_MS)
+        self.map().locator(".leaflet-overlay-pane path").first.wait_for(timeout=TIMEOUT_MS, state="attached")
+        self.summary()
+
+    def summary(self) -> tuple[int, int]:
+        locator = self.page.get_by_text(SUMMARY).first
+        locator.wait_for(timeout=TIMEOUT_MS)
+        shown, total = SUMMARY.search(locator.inner_text()).groups()
+        return int(shown), int(total)
+
+    def wait_until(self, condition, message: str, timeout_s: float = 30):
+        """Poll a condition while the page re-renders (the map iframe remounts after each change)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                if condition():
+                    return
+            except Exception:  # an element detached mid-check: the page is re-rendering
+                pass
+            self.page.wait_for_timeout(250)
+        raise AssertionError(message)
+
+    def wait_for_summary(self, predicate, timeout_s: float = 30):
+        self.wait_until(lambda: predicate(self.summary()), "the summary never changed as expected", timeout_s)
+        return self.summary()
+
+    def query(self) -> dict:
+        return {k: v[-1] for k, v in parse_qs(urlparse(self.page.url).query).items()}
+
+    def shot(self, name: str):
+        self.page.wait_for_timeout(600)  # let tiles of the vector basemap and transitions settle
+        self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+    def check_clean(self):
+        assert not self.errors, self.errors
+        assert not self.blocked, f"the page tried to reach other hosts: {self.blocked[:5]}"
+
+

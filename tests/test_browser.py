@@ -7,38 +7,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from browser_support import CHROMIUM_FLAGS, INSTALL_HINT, SCREENSHOTS, dashboard_server, find_chromium
+from browser_support import SCREENSHOTS, TIMEOUT_MS, Watched, dashboard_server
+from browser_support import browser, chromium_path  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
-sync_api = pytest.importorskip("playwright.sync_api")
-MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
-SUMMARY = re.compile(r"(\d+) of (\d+) events")
-TIMEOUT_MS = 45_000
-
-
-@pytest.fixture(scope="session")
-def chromium_path():
-    path = find_chromium()
-    if path is None:
-        message = f"no Chromium found: {INSTALL_HINT}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
-
-
-@pytest.fixture(scope="session")
-def browser(chromium_path):
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -46,69 +22,6 @@ def base_url():
     SCREENSHOTS.mkdir(exist_ok=True)
     with dashboard_server() as url:
         yield url
-
-
-class Watched:
-    """A page whose off-host requests are blocked and whose errors are collected."""
-
-    def __init__(self, page, base):
-        self.page, self.base = page, base
-        self.blocked: list[str] = []
-        self.errors: list[str] = []
-        page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
-        page.on("console", lambda msg: self.errors.append(f"console error: {msg.text}") if msg.type == "error" else None)
-        page.route("**/*", self._route)
-
-    def _route(self, route):
-        url = route.request.url
-        if url.startswith(self.base + "/") or url == self.base or url.startswith(("data:", "blob:", "about:")):
-            route.continue_()
-        else:
-            self.blocked.append(url)
-            route.abort()
-
-    def open(self, query: str = ""):
-        self.page.goto(self.base + "/" + query, wait_until="domcontentloaded")
-        self.wait_for_map()
-        return self
-
-    def map(self):
-        return self.page.frame_locator(MAP_IFRAME).last
-
-    def wait_for_map(self):
-        self.map().locator(".leaflet-container").wait_for(timeout=TIMEOUT_MS)
-        self.map().locator(".leaflet-overlay-pane path").first.wait_for(timeout=TIMEOUT_MS, state="attached")
-        self.summary()
-
-    def summary(self) -> tuple[int, int]:
-        locator = self.page.get_by_text(SUMMARY).first
-        locator.wait_for(timeout=TIMEOUT_MS)
-        shown, total = SUMMARY.search(locator.inner_text()).groups()
-        return int(shown), int(total)
-
-    def wait_for_summary(self, predicate, timeout_s: float = 30):
-        deadline = timeout_s * 1000
-        waited = 0
-        while waited < deadline:
-            try:
-                if predicate(self.summary()):
-                    return self.summary()
-            except Exception:
-                pass  # the page is re-rendering
-            self.page.wait_for_timeout(250)
-            waited += 250
-        raise AssertionError(f"summary never matched; last: {self.summary()}")
-
-    def query(self) -> dict:
-        return {k: v[-1] for k, v in parse_qs(urlparse(self.page.url).query).items()}
-
-    def shot(self, name: str):
-        self.page.wait_for_timeout(600)  # let tiles of the vector basemap and transitions settle
-        self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-    def check_clean(self):
-        assert not self.errors, self.errors
-        assert not self.blocked, f"the page tried to reach other hosts: {self.blocked[:5]}"
 
 
 @pytest.fixture
@@ -141,8 +54,8 @@ def test_clicking_the_honolulu_stop_shows_its_details(page):
     assert link.get_attribute("href") == "https://english.president.gov.tw/News/6851"
     assert link.get_attribute("target") == "_blank"
     page.page.wait_for_function("() => location.search.includes('event=lai-2024-honolulu')", timeout=TIMEOUT_MS)
-    page.wait_for_map()
-    assert page.map().locator("path[stroke='#ff8f00']").count() == 1, "the selection is highlighted on the map"
+    page.wait_until(lambda: page.map().locator("path[stroke='#ff8f00']").count() == 1,
+                    "the selection is not highlighted on the map")
     page.shot("02-honolulu-selected")
 
 
@@ -155,10 +68,9 @@ def test_keyboard_on_the_slider_changes_count_and_map(page):
     end_thumb.focus()
     for _ in range(3):
         end_thumb.press("PageDown")  # a big step back for the end of the range
-    shown, _ = page.wait_for_summary(lambda s: s[0] < total)
-    page.wait_for_map()
-    page.page.wait_for_timeout(1000)
-    assert page.map().locator(".leaflet-marker-icon").count() < markers_before
+    page.wait_for_summary(lambda s: s[0] < total)
+    page.wait_until(lambda: page.map().locator(".leaflet-marker-icon").count() < markers_before,
+                    "the map still draws every marker")
     assert "end" in page.query()
     page.shot("03-slider-moved")
 
@@ -182,8 +94,8 @@ def test_selecting_a_table_row_selects_the_event_on_the_map(page):
     page.page.mouse.click(box["x"] + 16, box["y"] + 35 + 35 * 2 + 17)
     page.page.wait_for_function("() => location.search.includes('event=lai-2024-majuro')", timeout=TIMEOUT_MS)
     page.page.get_by_text("State visit to the Marshall Islands (Majuro)").first.wait_for(timeout=TIMEOUT_MS)
-    page.wait_for_map()
-    assert page.map().locator("path[stroke='#ff8f00']").count() == 1
+    page.wait_until(lambda: page.map().locator("path[stroke='#ff8f00']").count() == 1,
+                    "the selection is not highlighted on the map")
     page.shot("05-table-selection")
 
 
