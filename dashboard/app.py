@@ -19,6 +19,7 @@ from dashboard.page_state import (PLAY_INTERVAL_SECONDS, advance_play, apply_tab
 from dashboard.filters import FilterState, select_view  # noqa: E402
 from dashboard.map_builder import build_highlight, build_map  # noqa: E402
 from dashboard.offline import ensure_vendor_assets, localize_assets  # noqa: E402
+from dashboard.payloads import publish_json  # noqa: E402
 from dashboard.selection import RETURNED_OBJECTS  # noqa: E402
 
 
@@ -36,7 +37,8 @@ if not st.get_option("server.enableStaticServing"):
     st.stop()
 st.cache_resource(ensure_vendor_assets)()
 try:
-    data = st.cache_data(prepare, show_spinner="Loading data…")(str(settings.data_dir), data_stamp(settings))
+    # cache_resource, not cache_data: one shared, read-only copy instead of unpickling 100,000 rows a rerun
+    data = st.cache_resource(prepare, show_spinner="Loading data…")(str(settings.data_dir), data_stamp(settings))
 except DataError as exc:
     ui.render_data_errors(exc.problems, str(settings.data_dir), settings.max_problems_shown)
     st.stop()
@@ -61,21 +63,19 @@ ui.render_timeline_chart(view, start, end)
 
 map_column, details_column = st.columns([3, 2])
 with map_column:
-    fmap = localize_assets(build_map(view, data.cut))
+    fmap = localize_assets(build_map(view, data.cut, publish=publish_json))
     clicked = st_folium(fmap, key="map", height=660, use_container_width=True, returned_objects=RETURNED_OBJECTS,
                         feature_group_to_add=build_highlight(selected_event(st.session_state, view), data.cut))
-    if update_selection(st.session_state, clicked, data):
+    if update_selection(st.session_state, clicked, data, view):
         st.rerun()  # draw the highlight and the details for the new selection
 with details_column:
     ui.render_details(selected_event(st.session_state, view))
 
 st.subheader("Events in view")
 ui.render_table(view, st.session_state.selected)
-csv_bytes, geojson_text, html_text = view_downloads(view, data.cut)
-c1, c2, c3 = st.columns(3)
-c1.download_button("Download CSV", csv_bytes, "events_in_view.csv", "text/csv", width="stretch")
-c2.download_button("Download GeoJSON", geojson_text, "events_in_view.geojson", "application/geo+json", width="stretch")
-c3.download_button("Download map (HTML)", html_text, "map_in_view.html", "text/html", width="stretch")
+downloads = view_downloads(view, data.cut)  # callables: each file is built only when asked for
+for column, (label, (make, name, mime)) in zip(st.columns(3), downloads.items()):
+    column.download_button(label, make, name, mime, on_click="ignore", width="stretch")
 st.caption(f"Data: {settings.data_dir} · basemap: Natural Earth (public domain) · every event links to its source.")
 
 query = current_query(st.session_state, data)

@@ -9,8 +9,10 @@ import json
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Callable
 
 import folium
+import numpy as np
 import pandas as pd
 from branca.element import MacroElement
 from folium.elements import JSCSSMixin
@@ -26,6 +28,9 @@ BASEMAP_URL_PATH = "basemap/pacific_countries.geojson"  # under static/, like th
 DEFAULT_CENTER = (18.0, 160.0)  # the western Pacific, in display longitudes
 MAX_ZOOM = 12  # the clustering and fitting code needs an explicit max zoom when tiles=None
 FIT_MAX_ZOOM = 7  # never zoom in so far on a single event that its surroundings vanish
+# Above this many events in view, dots are drawn on one canvas from compact columns (no tooltips, no
+# fan-out): thousands of DOM markers take seconds to paint, 100,000 never do.
+RICH_LIMIT = 1500
 
 
 @dataclass(frozen=True)
@@ -153,19 +158,29 @@ def leg_payload(legs: list[Leg], cut: float) -> list[dict]:
     return payload
 
 
-def view_bounds(view: View, cut: float) -> list[list[float]] | None:
-    """South-west and north-east corners of everything in view, in display longitudes."""
-    lats: list[float] = []
-    lons: list[float] = []
-    located = view.events.dropna(subset=["latitude", "longitude"])
-    lats += located["latitude"].tolist()
-    lons += [to_display_lon(v, cut) for v in located["longitude"]]
-    for leg in leg_payload(view.legs, cut):
-        lats += [p[0] for p in leg["path"]]
-        lons += [p[1] for p in leg["path"]]
-    if not lats:
+def display_lons(lons: pd.Series, cut: float) -> np.ndarray:
+    """Vectorised `to_display_lon` for a whole column."""
+    values = (lons.to_numpy(dtype="float64") + 180.0) % 360.0 - 180.0
+    return np.where(values >= cut, values, values + 360.0)
+
+
+def view_bounds(events: pd.DataFrame, legs: list[dict], cut: float) -> list[list[float]] | None:
+    """South-west and north-east corners of the events and leg paths, in display longitudes."""
+    located = events.dropna(subset=["latitude", "longitude"])
+    lats = [located["latitude"].to_numpy(dtype="float64")] + [np.array([p[0] for p in leg["path"]]) for leg in legs]
+    lons = [display_lons(located["longitude"], cut)] + [np.array([p[1] for p in leg["path"]]) for leg in legs]
+    lats_all, lons_all = np.concatenate(lats), np.concatenate(lons)
+    if not len(lats_all):
         return None
-    return [[min(lats), min(lons)], [max(lats), max(lons)]]
+    return [[float(lats_all.min()), float(lons_all.min())], [float(lats_all.max()), float(lons_all.max())]]
+
+
+def dense_payload(events: pd.DataFrame, rows: np.ndarray, cut: float) -> dict:
+    """Many events as three columns (~20 bytes an event): position and the row in the view. Titles and
+    details stay in Python and are looked up when a dot is clicked."""
+    return {"lat": events["latitude"].round(4).tolist(),
+            "lon": np.round(display_lons(events["longitude"], cut), 4).tolist(),
+            "row": rows.tolist()}
 
 
 def legend_items() -> list[dict]:
@@ -185,8 +200,12 @@ def load_basemap() -> dict:
     return json.loads(BASEMAP_FILE.read_text(encoding="utf-8"))
 
 
-def build_map(view: View, cut: float, *, embed_basemap: bool = False, asset_base: str = "../../app/static") -> folium.Map:
-    """The whole map for a view. `cut` is the display cut from routes.display_cut on the full data set."""
+def build_map(view: View, cut: float, *, embed_basemap: bool = False, asset_base: str = "../../app/static",
+              publish: Callable[[dict], str] | None = None) -> folium.Map:
+    """The whole map for a view. `cut` is the display cut from routes.display_cut on the full data set.
+
+    `publish` turns a large payload into a path under the static folder for the map to fetch (see
+    payloads.py); without it, everything is inlined, as a standalone HTML file needs."""
     fmap = folium.Map(location=DEFAULT_CENTER, zoom_start=3, tiles=None, max_zoom=MAX_ZOOM, min_zoom=2,
                       control_scale=True, world_copy_jump=False)
 
@@ -198,28 +217,29 @@ def build_map(view: View, cut: float, *, embed_basemap: bool = False, asset_base
                      max_zoom=MAX_ZOOM).add_to(fmap)
 
     styles = {key: {"color": s.color, "radius": s.radius} for key, s in TYPE_STYLES.items()}
-    styles["_default"] = {"color": "#555555", "radius": 6}
-    events = view.events
-    offsets = spread_offsets(events)
+    events = view.events.dropna(subset=["latitude", "longitude"])
+    positions = pd.Series(np.arange(len(view.events)), index=view.events.index)
+    dense = len(events) > RICH_LIMIT
+    offsets = {} if dense else spread_offsets(events)
+    legs = leg_payload(view.legs, cut)
     for key, style in TYPE_STYLES.items():
         group = folium.FeatureGroup(name=style.layer_name, overlay=True, show=True)
-        if key == "tour_stop" and view.legs:
-            DashboardLayer("addRoute", leg_payload(view.legs, cut)).add_to(group)
+        if key == "tour_stop" and legs:
+            DashboardLayer("addRoute", legs).add_to(group)
         if key == "military_drill" and view.zones:
             DashboardLayer("addZones", zone_feature_collection(view.zones, cut)).add_to(group)
         of_type = events[events["event_type"] == key]
-        if len(of_type):
+        if dense and key != "tour_stop":  # numbered stops stay rich: routes have few stops
+            payload = dense_payload(of_type, positions[of_type.index].to_numpy(), cut)
+            source = f"{asset_base}/{publish(payload)}" if publish else payload
+            DashboardLayer("addDensePoints", source, styles[key]).add_to(group)
+        elif len(of_type):
             DashboardLayer("addEvents", event_feature_collection(of_type, cut, offsets), styles).add_to(group)
-        group.add_to(fmap)
-    others = events[~events["event_type"].isin(list(TYPE_STYLES))]
-    if len(others):
-        group = folium.FeatureGroup(name="Other events")
-        DashboardLayer("addEvents", event_feature_collection(others, cut, offsets), styles).add_to(group)
         group.add_to(fmap)
 
     DashboardLayer("addLegend", legend_items(), "Legend").add_to(fmap)
     folium.LayerControl(collapsed=True, position="topright").add_to(fmap)
-    bounds = view_bounds(view, cut)
+    bounds = view_bounds(events, legs, cut)
     if bounds:
         fmap.fit_bounds(bounds, padding=(30, 30), max_zoom=FIT_MAX_ZOOM)
     return fmap

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Mapping, MutableMapping
+from typing import Any, Callable, Mapping, MutableMapping
 
 import pandas as pd
 
@@ -134,13 +134,13 @@ def apply_table_selection(state: MutableMapping, view: View) -> bool:
     return False
 
 
-def update_selection(state: MutableMapping, clicked: Mapping | None, data: PreparedData) -> bool:
+def update_selection(state: MutableMapping, clicked: Mapping | None, data: PreparedData, view: View) -> bool:
     """A new map click on an event selects it; returns True if the selection changed."""
     signature = click_signature(clicked)
     if signature == state.get("last_click", (None, None)):
         return False
     state["last_click"] = signature
-    event_id = clicked_event_id(clicked, data.ids)
+    event_id = clicked_event_id(clicked, data.ids, view.events["event_id"].tolist())
     if event_id is None or event_id == state.get("selected"):
         return False
     state["selected"] = event_id
@@ -172,8 +172,13 @@ def events_csv(events: pd.DataFrame) -> bytes:
     return frame.to_csv(index=False).encode("utf-8")
 
 
-def view_downloads(view: View, cut: float) -> tuple[bytes, str, str]:
-    """CSV, GeoJSON (as `python -m dashboard export`) and a self-contained HTML map of the view."""
-    geojson = to_geojson_text(build_feature_collection(view.events, view.legs, view.zones))
-    html = standalone_html(build_map(view, cut, embed_basemap=True))
-    return events_csv(view.events), geojson, html
+def view_downloads(view: View, cut: float) -> dict[str, tuple[Callable[[], bytes | str], str, str]]:
+    """Label -> (builder, file name, MIME type) for the CSV, the GeoJSON (as `python -m dashboard
+    export`) and a self-contained HTML map of the view. Builders run only when a file is asked for."""
+    return {
+        "Download CSV": (lambda: events_csv(view.events), "events_in_view.csv", "text/csv"),
+        "Download GeoJSON": (lambda: to_geojson_text(build_feature_collection(view.events, view.legs, view.zones)),
+                             "events_in_view.geojson", "application/geo+json"),
+        "Download map (HTML)": (lambda: standalone_html(build_map(view, cut, embed_basemap=True)),
+                                "map_in_view.html", "text/html"),
+    }

@@ -13,6 +13,9 @@ from .schema import EVENT_TYPES, PRECISION_LABELS
 from .text import escape_markdown, format_usd
 from .validation import Problem
 
+CHART_BAR_LIMIT = 1000  # events drawn one bar each; above it the chart counts events per day
+TABLE_ROW_LIMIT = 1000  # rows sent to the browser; the downloads hold everything in view
+
 
 def type_label(key: str) -> str:
     return EVENT_TYPES[key].label if key in EVENT_TYPES else key
@@ -71,6 +74,20 @@ def render_timeline_chart(view: View, start: date, end: date) -> None:
     if events.empty:
         st.caption("No events in this range.")
         return
+    colors = alt.Scale(domain=[type_label(k) for k in TYPE_STYLES], range=[s.color for s in TYPE_STYLES.values()])
+    x_scale = alt.Scale(domain=[_epoch_ms(start), _epoch_ms(end + timedelta(days=1))])
+    lanes = alt.Y("Type:N", title=None, sort=[type_label(k) for k in TYPE_STYLES])
+    if len(events) > CHART_BAR_LIMIT:  # one bar an event would send megabytes: count events a day instead
+        daily = (events.assign(Type=events["event_type"].map(type_label), Day=events["start_date"])
+                 .groupby(["Type", "Day"], observed=True).size().rename("Events").reset_index())
+        chart = (alt.Chart(daily).mark_tick(thickness=2, size=14)
+                 .encode(x=alt.X("Day:T", title=None, scale=x_scale), y=lanes,
+                         color=alt.Color("Type:N", scale=colors, legend=None),
+                         opacity=alt.Opacity("Events:Q", legend=None, scale=alt.Scale(range=[0.35, 1])),
+                         tooltip=["Type", alt.Tooltip("Day:T", format="%d %b %Y"), "Events"])
+                 .properties(height=150))
+        st.altair_chart(chart, width="stretch")
+        return
     data = pd.DataFrame({
         "Type": [type_label(t) for t in events["event_type"]],
         "Title": events["title"].astype(str),
@@ -78,11 +95,10 @@ def render_timeline_chart(view: View, start: date, end: date) -> None:
         "End": events["end_date"] + pd.Timedelta(days=1),  # bars cover the whole last day
         "Dates": [format_local_dates(s, e) for s, e in zip(events["start_date"], events["end_date"])],
     })
-    colors = alt.Scale(domain=[type_label(k) for k in TYPE_STYLES], range=[s.color for s in TYPE_STYLES.values()])
     chart = (alt.Chart(data).mark_bar(size=14, cornerRadius=2)
-             .encode(x=alt.X("Start:T", title=None, scale=alt.Scale(domain=[_epoch_ms(start), _epoch_ms(end + timedelta(days=1))])),
+             .encode(x=alt.X("Start:T", title=None, scale=x_scale),
                      x2="End:T",
-                     y=alt.Y("Type:N", title=None, sort=[type_label(k) for k in TYPE_STYLES]),
+                     y=lanes,
                      color=alt.Color("Type:N", scale=colors, legend=None),
                      tooltip=["Title", "Type", "Dates"])
              .properties(height=150))
@@ -122,8 +138,12 @@ def render_details(event: pd.Series | None) -> None:
 
 
 def render_table(view: View, selected: str | None) -> None:
-    """The events in view; the selected one is marked. Row selection is read back by the page."""
-    events = view.events
+    """The events in view (the first TABLE_ROW_LIMIT); the selected one is marked. Row selection is read
+    back by the page, by position."""
+    events = view.events.head(TABLE_ROW_LIMIT)
+    if len(view.events) > TABLE_ROW_LIMIT:
+        st.caption(f"Showing the first {TABLE_ROW_LIMIT:,} of {len(view.events):,} events in view, by date: "
+                   "narrow the filters, or download the CSV for all of them.")
     table = pd.DataFrame({
         "": ["▶" if eid == selected else "" for eid in events["event_id"]],
         "Dates": [format_local_dates(s, e) for s, e in zip(events["start_date"], events["end_date"])],

@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.request
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import parse_qs, urlparse
@@ -41,16 +42,25 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class Server:
+    url: str
+    pid: int
+
+
 @contextmanager
-def dashboard_server(data_dir: Path | None = None, timeout: float = 60.0) -> Iterator[str]:
-    """Run `streamlit run dashboard/app.py` on 127.0.0.1:<free port>; stop its process group afterwards."""
+def dashboard_server(data_dir: Path | None = None, timeout: float = 60.0, script: str = "dashboard/app.py",
+                     log_path: Path | None = None) -> Iterator[Server]:
+    """Run `streamlit run <script>` on 127.0.0.1:<free port>; stop its process group afterwards."""
     port = free_port()
     env = dict(os.environ)
     if data_dir is not None:
         env["DASHBOARD_DATA_DIR"] = str(data_dir)
-    log = open(REPO / "screenshots" / f"server-{port}.log", "w") if SCREENSHOTS.is_dir() else subprocess.DEVNULL
+    if log_path is None and SCREENSHOTS.is_dir():
+        log_path = SCREENSHOTS / f"server-{port}.log"
+    log = open(log_path, "w") if log_path else subprocess.DEVNULL
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
@@ -66,7 +76,7 @@ def dashboard_server(data_dir: Path | None = None, timeout: float = 60.0) -> Ite
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the dashboard did not start on {base} (exit code {proc.poll()})")
             time.sleep(0.3)
-        yield base
+        yield Server(base, proc.pid)
     finally:
         try:
             os.killpg(proc.pid, signal.SIGTERM)

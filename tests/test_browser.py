@@ -20,8 +20,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def base_url():
     SCREENSHOTS.mkdir(exist_ok=True)
-    with dashboard_server() as url:
-        yield url
+    with dashboard_server() as server:
+        yield server.url
 
 
 @pytest.fixture

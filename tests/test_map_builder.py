@@ -1,7 +1,10 @@
 """The folium map as built for the page: its JavaScript, its assets and what data reaches the browser."""
 from __future__ import annotations
 
+import json
 import re
+
+import numpy as np
 from datetime import date
 
 import pandas as pd
@@ -9,8 +12,8 @@ import pytest
 
 from dashboard.config import STATIC_DIR
 from dashboard.filters import FilterState, select_view
-from dashboard.map_builder import (build_highlight, build_map, event_feature_collection, leg_payload,
-                                   spread_offsets, view_bounds)
+from dashboard.map_builder import (RICH_LIMIT, build_highlight, build_map, dense_payload, event_feature_collection,
+                                   leg_payload, spread_offsets, view_bounds)
 from dashboard.offline import IFRAME_ASSET_BASE, _elements, ensure_vendor_assets, localize_assets
 
 TOUR = FilterState(date(2024, 11, 30), date(2024, 12, 6))
@@ -58,8 +61,8 @@ def test_route_goes_east_across_the_pacific(prepared):
 
 
 def test_bounds_fit_the_tour_not_the_globe(prepared):
-    (south, west), (north, east) = view_bounds(tour_view(prepared, FilterState(date(2024, 11, 30), date(2024, 12, 6),
-                                                                                types=("tour_stop",))), prepared.cut)
+    view = tour_view(prepared, FilterState(date(2024, 11, 30), date(2024, 12, 6), types=("tour_stop",)))
+    (south, west), (north, east) = view_bounds(view.events, leg_payload(view.legs, prepared.cut), prepared.cut)
     assert 120 < west < 122 and 202 < east < 204
     assert -10 < south < -8 and 25 < north < 30
 
@@ -112,3 +115,18 @@ def test_layers_legend_and_basemaps(prepared):
                  "Offline basemap (Natural Earth 1:50m)", "OpenStreetMap (online only)"):
         assert name in html
     assert "addLegend" in html and "maxZoom" in html
+
+
+def test_many_events_are_sent_as_compact_columns(prepared):
+    """Above RICH_LIMIT, dots are columns of numbers: no titles, well under 60 bytes an event."""
+    events = prepared.dataset.events
+    arms = events[events["event_type"] == "arms_sale"]
+    many = pd.concat([arms] * (RICH_LIMIT // len(arms) + 1), ignore_index=True)
+    many["event_id"] = [f"e{i}" for i in range(len(many))]
+    many["title"] = "A long title that must stay on the server " * 3
+    view = select_view(many, [], [], FilterState())
+    script = localize_assets(build_map(view, prepared.cut)).get_root().render()
+    assert "addDensePoints" in script and "A long title" not in script
+    payload = dense_payload(view.events, np.arange(len(view.events)), prepared.cut)
+    assert len(json.dumps(payload)) / len(view.events) < 40
+    assert payload["row"][:3] == [0, 1, 2]

@@ -53,13 +53,14 @@ def test_play_ticks_only_once_per_interval(prepared):
 
 def test_map_click_selects_by_event_id_once(prepared):
     state = fresh(prepared)
+    view = select_view(prepared.dataset.events, prepared.legs, prepared.dataset.zones, FilterState())
     click = {"last_active_drawing": {"properties": {"event_id": "lai-2024-majuro"}}, "last_object_clicked_count": 1}
-    assert update_selection(state, click, prepared)
+    assert update_selection(state, click, prepared, view)
     assert state["selected"] == "lai-2024-majuro"
     state["selected"] = "lai-2024-guam"  # chosen in the table since
-    assert not update_selection(state, click, prepared), "the same old click must not steal the selection back"
+    assert not update_selection(state, click, prepared, view), "the same old click must not steal the selection back"
     assert state["selected"] == "lai-2024-guam"
-    assert not update_selection(state, None, prepared)  # a remounted map returns nothing
+    assert not update_selection(state, None, prepared, view)  # a remounted map returns nothing
 
 
 def test_table_row_selects_its_event(prepared):

@@ -1,0 +1,1 @@
+"""Benchmark: synthetic data folders and a side-by-side measurement against a plain-folium baseline."""
