@@ -131,7 +131,11 @@ class Probe:
                     if (layer._x && layer._x.length) {
                         for (let i = 0; i < layer._x.length; i++) {
                             const x = layer._x[i], y = layer._y[i];
-                            if (x > 60 && y > 60 && x < size.x - 60 && y < size.y - 60) return [x, y];
+                            if (x < 60 || y < 60 || x > size.x - 60 || y > size.y - 60) continue;
+                            // not under the legend, a control or a numbered stop
+                            const hit = document.elementFromPoint(x, y);
+                            if (hit && (hit.tagName === "CANVAS" || hit.classList.contains("leaflet-container")
+                                        || hit.tagName === "path")) return [x, y];
                         }
                     }
                 }

@@ -30,7 +30,7 @@ MAX_ZOOM = 12  # the clustering and fitting code needs an explicit max zoom when
 FIT_MAX_ZOOM = 7  # never zoom in so far on a single event that its surroundings vanish
 # Above this many events in view, dots are drawn on one canvas from compact columns (no tooltips, no
 # fan-out): thousands of DOM markers take seconds to paint, 100,000 never do.
-RICH_LIMIT = 1500
+RICH_LIMIT = 250
 
 
 @dataclass(frozen=True)
@@ -234,7 +234,9 @@ def build_map(view: View, cut: float, *, embed_basemap: bool = False, asset_base
             source = f"{asset_base}/{publish(payload)}" if publish else payload
             DashboardLayer("addDensePoints", source, styles[key]).add_to(group)
         elif len(of_type):
-            DashboardLayer("addEvents", event_feature_collection(of_type, cut, offsets), styles).add_to(group)
+            payload = event_feature_collection(of_type, cut, offsets)
+            source = f"{asset_base}/{publish(payload)}" if publish else payload
+            DashboardLayer("addEvents", source, styles).add_to(group)
         group.add_to(fmap)
 
     DashboardLayer("addLegend", legend_items(), "Legend").add_to(fmap)

@@ -13,8 +13,8 @@ from .schema import EVENT_TYPES, PRECISION_LABELS
 from .text import escape_markdown, format_usd
 from .validation import Problem
 
-CHART_BAR_LIMIT = 1000  # events drawn one bar each; above it the chart counts events per day
-TABLE_ROW_LIMIT = 1000  # rows sent to the browser; the downloads hold everything in view
+CHART_BAR_LIMIT = 300  # events drawn one bar each; above it the chart counts events per day
+TABLE_ROW_LIMIT = 500  # rows sent to the browser; the downloads hold everything in view
 
 
 def type_label(key: str) -> str:

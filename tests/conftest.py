@@ -1,12 +1,13 @@
 """Shared fixtures: the bundled data, loaded once, and throw-away copies of the data folder."""
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from dashboard.config import load_settings
+import browser_support
 from dashboard.page_state import PreparedData, prepare
 
 REPO = Path(__file__).resolve().parent.parent
@@ -32,6 +33,22 @@ def data_copy(tmp_path) -> Path:
     return target
 
 
-@pytest.fixture
-def settings_for():
-    return lambda path: load_settings(path)
+# Browser fixtures live here, defined once, so every browser test module shares one Chromium.
+@pytest.fixture(scope="session")
+def chromium_path():
+    path = browser_support.find_chromium()
+    if path is None:
+        message = f"no Chromium found: {browser_support.INSTALL_HINT}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path, args=browser_support.CHROMIUM_FLAGS)
+        yield browser
+        browser.close()

@@ -12,7 +12,6 @@ import re
 import pytest
 
 from browser_support import SCREENSHOTS, TIMEOUT_MS, Watched, dashboard_server
-from browser_support import browser, chromium_path  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 

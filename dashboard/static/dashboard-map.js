@@ -35,7 +35,18 @@
     }
   }
 
-  function addEvents(group, data, styles) {
+  // `source` is the data, or the URL of a payload file to fetch (see payloads.py).
+  function withData(source, use) {
+    if (typeof source !== "string") { use(source); return; }
+    fetch(source).then(function (r) { return r.json(); }).then(use)
+      .catch(function (err) { console.error("map data not loaded:", err); });
+  }
+
+  function addEvents(group, source, styles) {
+    withData(source, function (data) { drawEvents(group, data, styles); });
+  }
+
+  function drawEvents(group, data, styles) {
     L.geoJSON(data, {
       pointToLayer: function (feature, latlng) {
         var p = feature.properties;
@@ -159,10 +170,7 @@
   });
 
   function addDensePoints(group, source, style) {
-    if (typeof source !== "string") { group.addLayer(new DotsLayer(source, style)); return; }
-    fetch(source).then(function (r) { return r.json(); })
-      .then(function (data) { group.addLayer(new DotsLayer(data, style)); })
-      .catch(function (err) { console.error("events not loaded:", err); });
+    withData(source, function (data) { group.addLayer(new DotsLayer(data, style)); });
   }
 
   function addZones(group, data) {
