@@ -112,3 +112,25 @@ def test_data_errors_are_shown_on_the_page(data_copy, monkeypatch):
     table = at.dataframe[0].value
     assert {"event_type", "start_date", "source_url", "location"} <= set(table["column"])
     assert "parade" in set(table["value"])
+
+
+def _break(folder, name, data: bytes):
+    (folder / name).write_bytes(data)
+
+
+@pytest.mark.parametrize("breakage, expected", [
+    (lambda f: (f / "events.csv").unlink(), "file not found"),
+    (lambda f: _break(f, "events.csv", b""), "file is empty"),
+    (lambda f: _break(f, "events.csv", "event_id,title\nx,Caf\xe9\n".encode("latin-1")), "not UTF-8"),
+    (lambda f: _break(f, "events.csv", (f / "events.csv").read_bytes().replace(b",", b";")), "semicolons"),
+    (lambda f: _break(f, "events.csv", (f / "events.csv").read_bytes() + b'x,diplomatic,2024-01-01,,"open quote\n'),
+     "never closed"),
+    (lambda f: _break(f, "zones.geojson", b"{not json"), "not valid JSON"),
+    (lambda f: _break(f, "zones.geojson", b'{"type": "Feature"}'), "FeatureCollection"),
+], ids=["missing", "empty", "latin-1", "semicolons", "broken-quote", "zones-not-json", "zones-not-collection"])
+def test_each_broken_file_is_explained_on_the_page(data_copy, monkeypatch, breakage, expected):
+    breakage(data_copy)
+    at = run_app(data_dir=data_copy, monkeypatch=monkeypatch)
+    assert at.error, "no error box"
+    problems = " ".join(at.dataframe[0].value["problem"])
+    assert expected in problems, problems
