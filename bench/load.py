@@ -20,6 +20,7 @@ import re
 import statistics
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -166,6 +167,13 @@ async def run_sessions(url: str, sessions: int, seconds: float) -> Report:
     return report
 
 
+def run_load(url: str, sessions: int, seconds: float) -> Report:
+    """Run the sessions on an event loop of their own thread (a caller, such as Playwright's sync API,
+    may already own the loop of this one)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, run_sessions(url, sessions, seconds)).result()
+
+
 def server_log_errors(log: Path) -> list[str]:
     text = log.read_text(errors="replace") if log.exists() else ""
     return [line for line in text.splitlines() if re.search(r"Traceback|Error|Exception", line)]
@@ -178,14 +186,14 @@ def main(argv=None) -> int:
     parser.add_argument("--url", help="an already running dashboard (default: start one)")
     args = parser.parse_args(argv)
     if args.url:
-        report, log_errors = asyncio.run(run_sessions(args.url, args.sessions, args.seconds)), []
+        report, log_errors = run_load(args.url, args.sessions, args.seconds), []
     else:
         sys.path.insert(0, str(REPO / "tests"))
         from browser_support import dashboard_server
         log = REPO / "bench" / "results" / "load-server.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         with dashboard_server(log_path=log) as server:
-            report = asyncio.run(run_sessions(server.url, args.sessions, args.seconds))
+            report = run_load(server.url, args.sessions, args.seconds)
         log_errors = server_log_errors(log)
     print(f"{args.sessions} sessions for {args.seconds:.0f} s: {report.changes} changes; change -> updated page "
           f"p50 {report.percentile(50) * 1000:.0f} ms, p95 {report.percentile(95) * 1000:.0f} ms; "

@@ -78,7 +78,9 @@ def render_timeline_chart(view: View, start: date, end: date) -> None:
     x_scale = alt.Scale(domain=[_epoch_ms(start), _epoch_ms(end + timedelta(days=1))])
     lanes = alt.Y("Type:N", title=None, sort=[type_label(k) for k in TYPE_STYLES])
     if len(events) > CHART_BAR_LIMIT:  # one bar an event would send megabytes: count events a day instead
-        daily = (events.assign(Type=events["event_type"].map(type_label), Day=events["start_date"])
+        # ISO text, not datetime64[us]: Altair reads pandas 3's microsecond dates as nanoseconds (1970)
+        daily = (events.assign(Type=events["event_type"].map(type_label),
+                               Day=events["start_date"].dt.strftime("%Y-%m-%d"))
                  .groupby(["Type", "Day"], observed=True).size().rename("Events").reset_index())
         chart = (alt.Chart(daily).mark_tick(thickness=2, size=14)
                  .encode(x=alt.X("Day:T", title=None, scale=x_scale), y=lanes,

@@ -1,15 +1,13 @@
 """Many users at once, the short version of `python -m bench.load`: 20 Streamlit sessions over the real
 server's websocket, each changing its date range, search and selection for a few seconds."""
-import asyncio
-
-from bench.load import run_sessions, server_log_errors
+from bench.load import run_load, server_log_errors
 from browser_support import SCREENSHOTS, dashboard_server
 
 
 def test_twenty_sessions_keep_to_their_own_state(tmp_path):
     log = tmp_path / "server.log"
     with dashboard_server(log_path=log) as server:
-        report = asyncio.run(run_sessions(server.url, sessions=20, seconds=6))
+        report = run_load(server.url, sessions=20, seconds=6)
     assert not report.errors, report.errors
     assert not report.mismatches, report.mismatches[:5]
     assert not server_log_errors(log), server_log_errors(log)[:5]

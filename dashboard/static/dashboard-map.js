@@ -156,13 +156,24 @@
       return best;
     },
     _click: function (e) {
-      var i = this._nearest(e.containerPoint);
-      if (i < 0) return;
+      // Every dots layer hears the map's click; the one with the nearest dot answers, once.
+      var i = this._nearest(e.containerPoint), ev = e.originalEvent;
+      if (i < 0 || !ev) return;
+      var dx = this._x[i] - e.containerPoint.x, dy = this._y[i] - e.containerPoint.y, d = dx * dx + dy * dy;
+      if (!ev.__dmBest) {
+        ev.__dmBest = { d: Infinity };
+        setTimeout(function () { ev.__dmBest.layer._report(ev.__dmBest.i, ev); }, 0);
+      }
+      if (d < ev.__dmBest.d) { ev.__dmBest.d = d; ev.__dmBest.i = i; ev.__dmBest.layer = this; }
+    },
+    _report: function (i, originalEvent) {
       var row = this._data.row[i], latlng = L.latLng(this._data.lat[i], this._data.lon[i]);
       var hit = { toGeoJSON: function () {
         return { type: "Feature", properties: { row: row }, geometry: { type: "Point", coordinates: [latlng.lng, latlng.lat] } };
       } };
-      this.fire("click", { latlng: latlng, layer: hit, originalEvent: e.originalEvent });
+      // propagate (the third argument): the layer arrives after the map has attached its click handlers,
+      // so only its parent group, which was there, hears the click.
+      this.fire("click", { latlng: latlng, layer: hit, originalEvent: originalEvent }, true);
     },
     _hover: function (e) {
       this._map.getContainer().style.cursor = this._nearest(e.containerPoint) >= 0 ? "pointer" : "";
