@@ -55,6 +55,9 @@ start, end = st.session_state.date_range
 state = FilterState(start, end, tuple(st.session_state.types), tuple(st.session_state.actors), st.session_state.search)
 view = select_view(data.dataset.events, data.legs, data.dataset.zones, state)
 apply_table_selection(st.session_state, view)
+# streamlit-folium copies a new map value to st.session_state["map"] before this rerun: reading the
+# click here draws its highlight and details in this run, instead of a second one.
+update_selection(st.session_state, st.session_state.get("map"), data, view)
 
 with header:
     ui.render_header(view, start, end)
@@ -67,7 +70,7 @@ with map_column:
     clicked = st_folium(fmap, key="map", height=660, use_container_width=True, returned_objects=RETURNED_OBJECTS,
                         feature_group_to_add=build_highlight(selected_event(st.session_state, view), data.cut))
     if update_selection(st.session_state, clicked, data, view):
-        st.rerun()  # draw the highlight and the details for the new selection
+        st.rerun()  # a click the early read missed: draw its highlight and details
 with details_column:
     ui.render_details(selected_event(st.session_state, view))
 
