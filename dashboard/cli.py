@@ -6,7 +6,6 @@ import csv
 import io
 import sys
 from datetime import date
-from pathlib import Path
 
 from .config import Settings, load_settings
 from .errors import DashboardError, DataError, UnknownPlaceError

@@ -7,13 +7,13 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 from datetime import date
 from pathlib import Path
 
 import pytest
+from helpers import read_rows, refuse_network
 
 from dashboard import cli, files
 from dashboard.config import DATA_DIR_ENV
@@ -27,24 +27,14 @@ PROBLEM_LINE = re.compile(r"^(?P<file>[\w.]+):(?P<row>\d+|-): (?P<column>[\w.-]+
 @pytest.fixture(autouse=True)
 def offline(monkeypatch):
     """No test reaches the network: sockets refuse and the Nominatim geocoder cannot be built."""
-    def refuse(*args, **kwargs):
-        raise AssertionError("tests must not touch the network")
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(cli, "make_nominatim_geocoder", refuse)
+    refuse_network(monkeypatch, cli)
     monkeypatch.delenv(DATA_DIR_ENV, raising=False)
     monkeypatch.delenv("DASHBOARD_MAX_FILE_MB", raising=False)
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    target = tmp_path / "data"
-    shutil.copytree(BUNDLED, target)
-    return target
-
-
-def read_rows(path: Path) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+def data_dir(data_copy: Path) -> Path:
+    return data_copy
 
 
 def edit_event(data_dir: Path, event_id: str, **changes: str) -> int:

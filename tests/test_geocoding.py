@@ -1,11 +1,11 @@
 """Place resolution: gazetteer first, cache second, a geocoder (a fake, never the network) last."""
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import refuse_network
 
 from dashboard import geocoding
 from dashboard.errors import UnknownPlaceError
@@ -16,11 +16,7 @@ from dashboard.schema import GEOCODE_CACHE_COLUMNS
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch):
     """Any attempt to open a connection fails the test."""
-    def refuse(*args, **kwargs):
-        raise AssertionError("tests must not touch the network")
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(geocoding, "make_nominatim_geocoder", refuse)
+    refuse_network(monkeypatch, geocoding)
 
 
 @pytest.fixture

@@ -5,10 +5,10 @@ import csv
 import dataclasses
 import io
 import json
-import shutil
 from pathlib import Path
 
 import pytest
+from helpers import read_rows
 
 from dashboard.config import Settings, load_settings
 from dashboard.errors import DataError
@@ -19,15 +19,9 @@ BUNDLED = Path(__file__).resolve().parents[1] / "data"
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
+def data_dir(data_copy: Path) -> Path:
     """A private copy of the bundled data folder."""
-    target = tmp_path / "data"
-    shutil.copytree(BUNDLED, target)
-    return target
-
-
-def read_rows(path: Path) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    return data_copy
 
 
 def write_rows(path: Path, rows: list[list[str]], delimiter: str = ",") -> None:
