@@ -123,7 +123,7 @@ class Watched:
 
     def wait_for_map(self):
         self.map().locator(".leaflet-container").wait_for(timeout=TIMEOUT_MS)
-        self.map().locator(".leaflet-overlay-pane path").first.wait_for(timeout=TIMEOUT_MS, state="attached")
+        self.map().locator(".leaflet-dmBasemap-pane path").first.wait_for(timeout=TIMEOUT_MS, state="attached")
         self.summary()
 
     def summary(self) -> tuple[int, int]:

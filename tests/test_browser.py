@@ -38,7 +38,9 @@ def test_map_shows_route_zones_and_markers(page):
     assert frame.locator(".dm-stop").count() == 7, "seven numbered tour stops"
     assert frame.locator(".dm-dot-icon").count() > 10
     assert frame.locator("path.leaflet-interactive").count() >= 6 + 15  # 6 legs, 15 zones of the two 2024 drills
-    assert frame.locator(".leaflet-overlay-pane path").count() > 50  # the offline basemap's countries
+    # the offline basemap's countries, in a pane under the events so that land never covers them
+    assert frame.locator(".leaflet-dmBasemap-pane path").count() > 50
+    assert frame.locator(".leaflet-dmBasemap-pane").evaluate("p => getComputedStyle(p).zIndex") == "250"
     assert frame.locator(".dm-legend").inner_text().startswith("Legend")
     box = frame.locator(".leaflet-container").bounding_box()
     assert box["width"] > 500 and box["height"] > 500
@@ -80,6 +82,8 @@ def test_shared_url_reproduces_the_view(page):
     page.page.get_by_text("Koror, Palau").first.wait_for(timeout=TIMEOUT_MS)
     frame = page.map()
     assert frame.locator(".dm-stop").count() == 7 and frame.locator(".dm-dot-icon").count() == 0
+    page.wait_until(lambda: page.map().locator("path[stroke='#ff8f00']").count() == 1,
+                    "the linked event is not highlighted on the map")
     assert page.query() == {"start": "2024-11-30", "end": "2024-12-06", "types": "tour_stop", "event": "lai-2024-palau"}
     page.shot("04-shared-link")
 

@@ -26,13 +26,17 @@
 
   function addBasemap(group, source) {
     var style = { color: "#8a8f94", weight: 0.6, fillColor: "#f3efe6", fillOpacity: 1, interactive: false };
-    function draw(data) { L.geoJSON(data, { style: style, interactive: false }).addTo(group); }
-    if (typeof source === "string") {
-      fetch(source).then(function (r) { return r.json(); }).then(draw)
-        .catch(function (err) { console.warn("basemap not loaded:", err); });
-    } else {
-      draw(source);
+    // Its own pane, under the overlay pane: land that arrives after the events must not cover them.
+    function draw(data) {
+      function onMap(map) {
+        var pane = map.getPane("dmBasemap") || map.createPane("dmBasemap");
+        pane.style.zIndex = 250;
+        pane.style.pointerEvents = "none";
+        L.geoJSON(data, { style: style, interactive: false, pane: "dmBasemap" }).addTo(group);
+      }
+      if (group._map) onMap(group._map); else group.once("add", function () { onMap(group._map); });
     }
+    withData(source, draw);
   }
 
   // `source` is the data, or the URL of a payload file to fetch (see payloads.py).
