@@ -86,7 +86,6 @@ if query != st.query_params.to_dict():
     st.query_params.from_dict(query)
 
 
-
 @st.fragment(run_every=PLAY_INTERVAL_SECONDS if st.session_state.playing else None)
 def play_ticker() -> None:
     """While playing, a timer reruns this fragment; each due tick moves the range one day on."""

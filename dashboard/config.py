@@ -10,6 +10,8 @@ REPO_DIR = PACKAGE_DIR.parent
 # Streamlit serves <app folder>/static/ at /app/static/ when server.enableStaticServing is on.
 STATIC_DIR = PACKAGE_DIR / "static"
 BASEMAP_FILE = STATIC_DIR / "basemap" / "pacific_countries.geojson"
+# STATIC_DIR as the map sees it from inside the component iframe (/component/streamlit_folium.st_folium/).
+IFRAME_ASSET_BASE = "../../app/static"
 DATA_DIR_ENV = "DASHBOARD_DATA_DIR"
 
 

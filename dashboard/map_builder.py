@@ -18,15 +18,15 @@ from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 
-from .config import BASEMAP_FILE
+from .config import BASEMAP_FILE, IFRAME_ASSET_BASE
 from .filters import View
 from .loading import Zone
-from .routes import Leg, to_display_lon, unwrap_longitudes
+from .routes import Leg, display_lons, to_display_lon, unwrap_longitudes
 from .schema import EVENT_TYPES, PRECISION_LABELS
 
 BASEMAP_URL_PATH = "basemap/pacific_countries.geojson"  # under static/, like the other assets
 DEFAULT_CENTER = (18.0, 160.0)  # the western Pacific, in display longitudes
-MAX_ZOOM = 12  # the clustering and fitting code needs an explicit max zoom when tiles=None
+MAX_ZOOM = 12  # with tiles=None Leaflet has no max zoom, and fit_bounds needs one
 FIT_MAX_ZOOM = 7  # never zoom in so far on a single event that its surroundings vanish
 # Above this many events in view, dots are drawn on one canvas from compact columns (no tooltips, no
 # fan-out): thousands of DOM markers take seconds to paint, 100,000 never do.
@@ -158,12 +158,6 @@ def leg_payload(legs: list[Leg], cut: float) -> list[dict]:
     return payload
 
 
-def display_lons(lons: pd.Series, cut: float) -> np.ndarray:
-    """Vectorised `to_display_lon` for a whole column."""
-    values = (lons.to_numpy(dtype="float64") + 180.0) % 360.0 - 180.0
-    return np.where(values >= cut, values, values + 360.0)
-
-
 def view_bounds(events: pd.DataFrame, legs: list[dict], cut: float) -> list[list[float]] | None:
     """South-west and north-east corners of the events and leg paths, in display longitudes."""
     located = events.dropna(subset=["latitude", "longitude"])
@@ -200,18 +194,21 @@ def load_basemap() -> dict:
     return json.loads(BASEMAP_FILE.read_text(encoding="utf-8"))
 
 
-def build_map(view: View, cut: float, *, embed_basemap: bool = False, asset_base: str = "../../app/static",
+def build_map(view: View, cut: float, *, embed_basemap: bool = False, asset_base: str = IFRAME_ASSET_BASE,
               publish: Callable[[dict], str] | None = None) -> folium.Map:
     """The whole map for a view. `cut` is the display cut from routes.display_cut on the full data set.
 
     `publish` turns a large payload into a path under the static folder for the map to fetch (see
     payloads.py); without it, everything is inlined, as a standalone HTML file needs."""
+    def source(payload: dict) -> dict | str:
+        return f"{asset_base}/{publish(payload)}" if publish else payload
+
     fmap = folium.Map(location=DEFAULT_CENTER, zoom_start=3, tiles=None, max_zoom=MAX_ZOOM, min_zoom=2,
                       control_scale=True, world_copy_jump=False)
 
     basemap = folium.FeatureGroup(name="Offline basemap (Natural Earth 1:50m)", overlay=False, control=True)
-    source = load_basemap() if embed_basemap else f"{asset_base}/{BASEMAP_URL_PATH}"
-    DashboardLayer("addBasemap", source).add_to(basemap)
+    basemap_source = load_basemap() if embed_basemap else f"{asset_base}/{BASEMAP_URL_PATH}"
+    DashboardLayer("addBasemap", basemap_source).add_to(basemap)
     basemap.add_to(fmap)
     folium.TileLayer("OpenStreetMap", name="OpenStreetMap (online only)", overlay=False, show=False,
                      max_zoom=MAX_ZOOM).add_to(fmap)
@@ -231,12 +228,9 @@ def build_map(view: View, cut: float, *, embed_basemap: bool = False, asset_base
         of_type = events[events["event_type"] == key]
         if dense and key != "tour_stop":  # numbered stops stay rich: routes have few stops
             payload = dense_payload(of_type, positions[of_type.index].to_numpy(), cut)
-            source = f"{asset_base}/{publish(payload)}" if publish else payload
-            DashboardLayer("addDensePoints", source, styles[key]).add_to(group)
+            DashboardLayer("addDensePoints", source(payload), styles[key]).add_to(group)
         elif len(of_type):
-            payload = event_feature_collection(of_type, cut, offsets)
-            source = f"{asset_base}/{publish(payload)}" if publish else payload
-            DashboardLayer("addEvents", source, styles).add_to(group)
+            DashboardLayer("addEvents", source(event_feature_collection(of_type, cut, offsets)), styles).add_to(group)
         group.add_to(fmap)
 
     DashboardLayer("addLegend", legend_items(), "Legend").add_to(fmap)

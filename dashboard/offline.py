@@ -17,11 +17,9 @@ from pathlib import Path
 import branca
 import folium
 
-from .config import STATIC_DIR
+from .config import IFRAME_ASSET_BASE, STATIC_DIR
 from .errors import DashboardError
 
-# Relative to the component iframe (/component/streamlit_folium.st_folium/index.html).
-IFRAME_ASSET_BASE = "../../app/static"
 VENDOR_PACKAGES = {  # folder under static/vendor -> XStatic module whose data folder is copied there
     "leaflet": "xstatic.pkg.leaflet",
     "jquery": "xstatic.pkg.jquery",

@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 from geographiclib.geodesic import Geodesic
 
@@ -128,3 +129,9 @@ def to_display_lon(lon: float, cut: float) -> float:
     """Longitude as drawn: unchanged east of the cut, +360 west of it."""
     lon = normalize_lon(lon)
     return lon if lon >= cut else lon + 360.0
+
+
+def display_lons(lons: pd.Series, cut: float) -> np.ndarray:
+    """`to_display_lon` for a whole column at once."""
+    values = (lons.to_numpy(dtype="float64") + 180.0) % 360.0 - 180.0
+    return np.where(values >= cut, values, values + 360.0)

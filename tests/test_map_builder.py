@@ -14,7 +14,8 @@ from dashboard.config import STATIC_DIR
 from dashboard.filters import FilterState, select_view
 from dashboard.map_builder import (RICH_LIMIT, build_highlight, build_map, dense_payload, event_feature_collection,
                                    leg_payload, spread_offsets, view_bounds)
-from dashboard.offline import IFRAME_ASSET_BASE, _elements, ensure_vendor_assets, localize_assets
+from dashboard.config import IFRAME_ASSET_BASE
+from dashboard.offline import _elements, ensure_vendor_assets, localize_assets
 
 TOUR = FilterState(date(2024, 11, 30), date(2024, 12, 6))
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from dashboard.config import load_settings
 from dashboard.loading import load_dataset
-from dashboard.routes import (build_legs, display_cut, geodesic_distance_km, geodesic_path, normalize_lon,
+from dashboard.routes import (build_legs, display_cut, display_lons, geodesic_distance_km, geodesic_path, normalize_lon,
                               split_at_antimeridian, to_display_lon, unwrap_longitudes)
 
 TAOYUAN = (25.0797, 121.2342)  # Taoyuan International Airport
@@ -155,3 +156,10 @@ def test_display_cut_leaves_data_off_the_antimeridian_alone(lons, cut):
     """Data that does not straddle ±180 keeps its longitudes."""
     assert display_cut(lons) == pytest.approx(cut)
     assert [to_display_lon(lon, cut) for lon in lons] == pytest.approx(lons)
+
+
+def test_display_lons_matches_to_display_lon_for_named_places():
+    """The column version draws Honolulu, Majuro, Washington and Taoyuan exactly where the scalar one does."""
+    lons = pd.Series([-157.9225, 171.2720, -77.0364, 121.2342, 180.0, -180.0])
+    cut = display_cut(lons)
+    assert list(display_lons(lons, cut)) == pytest.approx([to_display_lon(v, cut) for v in lons])
