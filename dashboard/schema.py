@@ -9,20 +9,29 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class EventType:
-    """One kind of event, with the label people see."""
+    """One kind of event: the label people see and its whole look on the map, legend and chart.
+
+    This is the only place a type's colour and size are written down; the map receives them as data."""
 
     key: str
     label: str
     description: str
+    color: str  # CSS colour of its dots, stop badges, chart lane and legend swatch
+    radius: int  # dot radius in pixels
+    layer_name: str  # how the legend names the layer
 
 
 EVENT_TYPES: dict[str, EventType] = {
     t.key: t
     for t in (
-        EventType("tour_stop", "Tour stop", "A stop on a leader's journey; ordered by route_id and route_seq."),
-        EventType("military_drill", "Military drill", "An exercise or deployment, with a zone where one is known."),
-        EventType("arms_sale", "Arms sale", "An arms sale approved or notified, with amount_usd."),
-        EventType("diplomatic", "Diplomatic", "A meeting, statement, protest or sanction."),
+        EventType("tour_stop", "Tour stop", "A stop on a leader's journey; ordered by route_id and route_seq.",
+                  "#1f4e8c", 8, "Tour route and stops"),
+        EventType("military_drill", "Military drill", "An exercise or deployment, with a zone where one is known.",
+                  "#b3261e", 8, "Military drills and zones"),
+        EventType("arms_sale", "Arms sale", "An arms sale approved or notified, with amount_usd.",
+                  "#2e7d32", 7, "Arms sales"),
+        EventType("diplomatic", "Diplomatic", "A meeting, statement, protest or sanction.",
+                  "#7b3fa0", 6, "Diplomatic events"),
     )
 }
 
