@@ -7,11 +7,9 @@ from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent
-# Streamlit serves <app folder>/static/ at /app/static/ when server.enableStaticServing is on.
+# The map's script, styles and basemap; served read-only by serving.py (nothing is ever written here).
 STATIC_DIR = PACKAGE_DIR / "static"
 BASEMAP_FILE = STATIC_DIR / "basemap" / "pacific_countries.geojson"
-# STATIC_DIR as the map sees it from inside the component iframe (/component/streamlit_folium.st_folium/).
-IFRAME_ASSET_BASE = "../../app/static"
 DATA_DIR_ENV = "DASHBOARD_DATA_DIR"
 
 
@@ -30,6 +28,9 @@ class Settings:
     geodesic_step_km: float = 100.0
     # Problems shown on the page before "and N more": the CLI always prints all of them.
     max_problems_shown: int = 200
+    # Map payloads held in memory for the browser to fetch (least recently used dropped first). A view of
+    # 100,000 events is about 2 MB, so this keeps about a hundred distinct large views.
+    max_payload_bytes: int = 256 * 1024 * 1024
 
 
 def load_settings(data_dir: str | os.PathLike | None = None) -> Settings:
@@ -41,4 +42,7 @@ def load_settings(data_dir: str | os.PathLike | None = None) -> Settings:
     limit = os.environ.get("DASHBOARD_MAX_FILE_MB")
     if limit and limit.isdigit():
         overrides["max_file_bytes"] = int(limit) * 1024 * 1024
+    payload_mb = os.environ.get("DASHBOARD_PAYLOAD_CACHE_MB")
+    if payload_mb and payload_mb.isdigit():
+        overrides["max_payload_bytes"] = int(payload_mb) * 1024 * 1024
     return Settings(**overrides)

@@ -9,6 +9,7 @@ import pandas as pd
 
 from .loading import Zone
 from .routes import Leg, split_at_antimeridian
+from .schema import EVENT_COLUMNS
 
 EVENT_PROPERTIES = ("event_id", "event_type", "start_date", "end_date", "title", "location", "description",
                     "actor", "route_id", "route_seq", "amount_usd", "geo_precision", "source_name",
@@ -79,3 +80,25 @@ def build_feature_collection(events: pd.DataFrame, legs: list[Leg], zones: list[
 def to_geojson_text(collection: dict) -> str:
     """Serialized GeoJSON: UTF-8 text, no NaN (which is not JSON)."""
     return json.dumps(collection, ensure_ascii=False, allow_nan=False, indent=1)
+
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")  # cells a spreadsheet would run as formulas
+
+
+def _defuse_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells that a spreadsheet would run as a formula with an apostrophe (OWASP advice)."""
+    frame = frame.copy()
+    for col in EVENT_COLUMNS:
+        if col.kind == "text" and col.name in frame:
+            values = frame[col.name].astype(str)
+            frame[col.name] = values.where(~values.str.startswith(FORMULA_PREFIXES), "'" + values)
+    return frame
+
+
+def events_csv(events: pd.DataFrame) -> bytes:
+    """Events in the data contract's own columns (so the file loads back as a data folder), with cells a
+    spreadsheet would run as formulas defused."""
+    frame = _defuse_formulas(events[[c.name for c in EVENT_COLUMNS]])
+    for name in ("start_date", "end_date"):
+        frame[name] = frame[name].dt.strftime("%Y-%m-%d")
+    return frame.to_csv(index=False).encode("utf-8")

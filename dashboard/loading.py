@@ -13,10 +13,10 @@ import pandas as pd
 from .config import Settings
 from .errors import DataError
 from .geocoding import Gazetteer, read_cache, resolve_places
-from .schema import (EVENT_COLUMNS, EVENTS_FILE, GEOCODE_CACHE_FILE, LOCATION_COLUMNS, LOCATIONS_FILE,
-                     ZONES_FILE, Column)
+from .schema import (EVENT_COLUMNS, EVENT_TYPES, EVENTS_FILE, GEOCODE_CACHE_FILE, LOCATION_COLUMNS, LOCATIONS_FILE,
+                     TYPE_COLUMNS, TYPES_FILE, ZONES_FILE, Column, EventType)
 from .validation import (Problem, check_header, errors_only, validate_events, validate_locations,
-                         validate_zones)
+                         validate_types, validate_zones)
 
 LatLon = tuple[float, float]
 
@@ -41,6 +41,8 @@ class Dataset:
     zones: list[Zone]
     data_dir: Path
     warnings: list[Problem] = field(default_factory=list)
+    # every event type the data may use: the built-in four, then those declared in types.csv (file order)
+    types: dict[str, EventType] = field(default_factory=lambda: dict(EVENT_TYPES))
 
 
 def read_text_file(path: Path, settings: Settings) -> tuple[str | None, list[Problem]]:
@@ -129,6 +131,19 @@ def read_zones(path: Path, settings: Settings, event_ids: set[str] | None) -> tu
     return zones, problems
 
 
+def read_types(path: Path, settings: Settings) -> tuple[dict[str, EventType], list[Problem]]:
+    """The built-in event types plus those declared in the optional types.csv, with its problems."""
+    types = dict(EVENT_TYPES)
+    if not path.exists():
+        return types, []
+    raw, problems = read_csv_strings(path, settings, TYPE_COLUMNS)
+    if raw is None or errors_only(problems):
+        return types, problems
+    declared, found = validate_types(raw, path.name)
+    types.update(declared)
+    return types, problems + found
+
+
 def load_dataset(settings: Settings) -> Dataset:
     """Read and check every file in the data folder; raise DataError with *all* problems found."""
     data_dir = settings.data_dir
@@ -143,11 +158,14 @@ def load_dataset(settings: Settings) -> Dataset:
         locations, found = validate_locations(raw_locations, LOCATIONS_FILE)
         problems += found
 
+    types, found = read_types(data_dir / TYPES_FILE, settings)
+    problems += found
+
     raw_events, found = read_csv_strings(data_dir / EVENTS_FILE, settings, EVENT_COLUMNS)
     problems += found
     events = None
     if raw_events is not None and not errors_only(found):
-        events, found = validate_events(raw_events, EVENTS_FILE)
+        events, found = validate_events(raw_events, EVENTS_FILE, types)
         problems += found
         problems += fill_coordinates(events, Gazetteer(locations), read_cache(data_dir / GEOCODE_CACHE_FILE))
 
@@ -159,7 +177,7 @@ def load_dataset(settings: Settings) -> Dataset:
     if errors_only(problems) or events is None:
         raise DataError(problems)
     return Dataset(events=events.reset_index(drop=True), locations=locations, zones=zones,
-                   data_dir=data_dir, warnings=problems)
+                   data_dir=data_dir, warnings=problems, types=types)
 
 
 def fill_coordinates(events: pd.DataFrame, gazetteer: Gazetteer, cache: dict) -> list[Problem]:

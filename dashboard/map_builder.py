@@ -1,15 +1,22 @@
-"""Pure folium construction: basemaps, one layer per event type, the route, zones and a legend.
+"""Pure folium construction: a base map that never changes in a session, and one feature group per view.
+
+streamlit-folium keys the map's iframe on the base map's script, and swaps the feature group passed as
+`feature_group_to_add` inside the living map. So everything that depends on the view (events, route, zones,
+the selection) is in `build_view_group`, and `build_base_map` renders the same script on every rerun:
+fixed element ids, no view-dependent content.
 
 All text from the data reaches the browser as JSON and is put on the page with textContent by
 static/dashboard-map.js, so nothing in a title or a note can run as HTML or script.
 """
+
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable
+from typing import ClassVar
 
 import folium
 import numpy as np
@@ -18,67 +25,107 @@ from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 
-from .config import BASEMAP_FILE, IFRAME_ASSET_BASE
+from .cards import card_fields
+from .config import BASEMAP_FILE
 from .filters import View
 from .loading import Zone
 from .routes import Leg, display_lons, to_display_lon, unwrap_longitudes
-from .schema import EVENT_TYPES, PRECISION_LABELS
+from .schema import EVENT_TYPES, EventType
 
-BASEMAP_URL_PATH = "basemap/pacific_countries.geojson"  # under static/, like the other assets
-DEFAULT_CENTER = (18.0, 160.0)  # the western Pacific, in display longitudes
+DEFAULT_CENTER = (18.0, 160.0)  # the western Pacific, in display longitudes; the first view is then framed
 MAX_ZOOM = 12  # with tiles=None Leaflet has no max zoom, and fit_bounds needs one
 FIT_MAX_ZOOM = 7  # never zoom in so far on a single event that its surroundings vanish
-# Above this many events in view, dots are drawn on one canvas from compact columns (no tooltips, no
+# Above this many events in view, dots are drawn on one canvas per type from compact columns (no tooltips, no
 # fan-out): thousands of DOM markers take seconds to paint, 100,000 never do.
 RICH_LIMIT = 250
+SPREAD_RADIUS_PX = 18  # events sharing a place are fanned out on a ring this far from it, at every zoom
+BASEMAP_ASSET = "basemap/pacific_countries.geojson"  # under static/
 
-
-@dataclass(frozen=True)
-class TypeStyle:
-    """How one event type is drawn and named in the legend and the layer control."""
-
-    color: str
-    radius: int
-    layer_name: str
-
-
-TYPE_STYLES: dict[str, TypeStyle] = {
-    "tour_stop": TypeStyle("#1f4e8c", 8, "Tour route and stops"),
-    "military_drill": TypeStyle("#b3261e", 8, "Military drills and zones"),
-    "arms_sale": TypeStyle("#2e7d32", 7, "Arms sales"),
-    "diplomatic": TypeStyle("#7b3fa0", 6, "Diplomatic events"),
+# Everything the map draws that is not an event type's own look (those are in schema.EventType).
+MAP_LOOK = {
+    "colors": {
+        "route": EVENT_TYPES["tour_stop"].color,  # the route is the tour's
+        "zone": EVENT_TYPES["military_drill"].color,  # zones are the drills'
+        "zone_fill": "#d9534f",
+        "selected": "#ff8f00",  # orange: no event type uses it
+        "dot_outline": "rgba(255,255,255,0.85)",
+    },
+    "basemap": {"color": "#8a8f94", "weight": 0.6, "fillColor": "#f3efe6", "fillOpacity": 1},
+    "halo_m": {"2": 25_000, "3": 120_000},  # halo radius for 'near a place' and 'region only'
+    "ring": {"size": 34},  # the selection ring, in pixels
+    "dot_radius": 3.5,  # dense dots, in pixels
+    "pick_px": 6,  # a click this close to a dense dot picks it
+    "fit_max_zoom": FIT_MAX_ZOOM,
+    "fallback_type": {"color": "#555555", "radius": 6, "label": "Other"},
 }
-SELECTED_COLOR = "#ff8f00"
 
 
-class DashboardLayer(JSCSSMixin, MacroElement):
-    """Calls one function of static/dashboard-map.js on its parent layer with JSON arguments."""
+class MapCall(JSCSSMixin, MacroElement):
+    """One call into static/dashboard-map.js on the parent element, with JSON arguments. Subclasses name
+    the function; tests check that each one exists in the script."""
 
+    js_function: ClassVar[str]
     _template = Template("""
 {% macro script(this, kwargs) %}
-    DashboardMap.{{ this.method }}({{ this._parent.get_name() }}{% for arg in this.args %}, {{ arg|tojson }}{% endfor %});
+    DashboardMap.{{ this.js_function }}({{ this._parent.get_name() }}{% for arg in this.args %}, {{ arg|tojson }}{% endfor %});
 {% endmacro %}
 """)
     default_js = [("dashboard_map", "dashboard-map.js")]
     default_css = [("dashboard_map_css", "dashboard-map.css")]
 
-    def __init__(self, method: str, *args):
+    def __init__(self, *args, name: str = "dm"):
         super().__init__()
-        self._name = "DashboardLayer"
-        self.method = method
+        self._name = type(self).__name__
+        self._id = name  # fixed, and unique among its siblings: the same map renders the same script
         self.args = args
 
 
-def format_local_dates(start: pd.Timestamp, end: pd.Timestamp) -> str:
-    """'30 Nov 2024' or '30 Nov – 2 Dec 2024', local dates at the place."""
-    if pd.isna(end) or end == start:
-        return f"{start.day} {start:%b %Y}"
-    if start.year == end.year:
-        return f"{start.day} {start:%b} – {end.day} {end:%b %Y}"
-    return f"{start.day} {start:%b %Y} – {end.day} {end:%b %Y}"
+class MapSetup(MapCall):
+    """Once per map: styles and colours as data, panes, the click handler for dense dots, the fit button."""
+
+    js_function = "init"
 
 
-SPREAD_RADIUS_PX = 18  # events sharing a place are fanned out on a ring this far from it, at every zoom
+class Basemap(MapCall):
+    """The offline Natural Earth land (a URL, or the GeoJSON itself for a standalone file)."""
+
+    js_function = "addBasemap"
+
+
+class Legend(MapCall):
+    """A collapsible legend in the bottom-left corner."""
+
+    js_function = "addLegend"
+
+
+class RouteLayer(MapCall):
+    """Route legs as geodesic polylines with a direction arrow; a click shows the leg's card."""
+
+    js_function = "addRoute"
+
+
+class ZonesLayer(MapCall):
+    """Drill zones as dashed polygons; a click selects their drill."""
+
+    js_function = "addZones"
+
+
+class EventsLayer(MapCall):
+    """Up to RICH_LIMIT events as numbered stops and fanned-out dots, each with its card."""
+
+    js_function = "addEvents"
+
+
+class DenseDotsLayer(MapCall):
+    """Many events of one type on one canvas; a click fetches the card of the nearest dot."""
+
+    js_function = "addDenseDots"
+
+
+class ViewDone(MapCall):
+    """Last in a view: the selection, framing and the painted signal, once the layers have their data."""
+
+    js_function = "finishView"
 
 
 def spread_offsets(events: pd.DataFrame) -> dict[str, tuple[int, int]]:
@@ -87,10 +134,10 @@ def spread_offsets(events: pd.DataFrame) -> dict[str, tuple[int, int]]:
     offsets: dict[str, tuple[int, int]] = {}
     located = events.dropna(subset=["latitude", "longitude"])
     for _, group in located.groupby([located["latitude"].round(3), located["longitude"].round(3)], sort=False):
-        centre = group[group["event_type"] == "tour_stop"]
-        ring = group.drop(centre.index[:1])
         if len(group) == 1:
             continue
+        centre = group[group["event_type"] == "tour_stop"]
+        ring = group.drop(centre.index[:1])
         radius = SPREAD_RADIUS_PX + 2 * max(0, len(ring) - 8)
         for i, event_id in enumerate(ring["event_id"]):
             angle = 2 * math.pi * i / len(ring) - math.pi / 2
@@ -98,60 +145,72 @@ def spread_offsets(events: pd.DataFrame) -> dict[str, tuple[int, int]]:
     return offsets
 
 
-def event_feature_collection(events: pd.DataFrame, cut: float, offsets: dict[str, tuple[int, int]] | None = None) -> dict:
-    """The fields the map needs per event, as GeoJSON in display longitudes."""
+def type_labels(types: Mapping[str, EventType]) -> dict[str, str]:
+    return {key: t.label for key, t in types.items()}
+
+
+def event_feature_collection(events: pd.DataFrame, cut: float, types: Mapping[str, EventType],
+                             offsets: Mapping[str, tuple[int, int]] | None = None) -> dict:
+    """Events as GeoJSON points in display longitudes, each with its card."""
     offsets = offsets or {}
+    labels = type_labels(types)
     features = []
-    for row in events.itertuples(index=False):
-        if pd.isna(row.latitude) or pd.isna(row.longitude):
-            continue
-        precision = int(row.geo_precision)
-        label = str(int(row.route_seq)) if row.event_type == "tour_stop" and not pd.isna(row.route_seq) else ""
+    for _, row in events.dropna(subset=["latitude", "longitude"]).iterrows():
+        label = str(int(row["route_seq"])) if row["event_type"] == "tour_stop" and not pd.isna(row["route_seq"]) else ""
         features.append({
             "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [to_display_lon(row.longitude, cut), row.latitude]},
+            "geometry": {"type": "Point", "coordinates": [to_display_lon(row["longitude"], cut), row["latitude"]]},
             "properties": {
-                "event_id": row.event_id, "event_type": row.event_type, "title": row.title,
-                "when": format_local_dates(row.start_date, row.end_date) + " (local)", "place": row.location,
-                "precision": precision, "label": label, "offset": offsets.get(row.event_id, (0, 0)),
-                "precision_note": f"Approximate position: {PRECISION_LABELS[precision]}" if precision > 1 else "",
+                "event_id": row["event_id"], "event_type": row["event_type"], "label": label,
+                "precision": int(row["geo_precision"]), "offset": offsets.get(row["event_id"], (0, 0)),
+                "card": card_fields(row, labels),
             },
         })
     return {"type": "FeatureCollection", "features": features}
 
 
-def zone_feature_collection(zones: list[Zone], cut: float) -> dict:
-    """Zones in display longitudes (rings unwrapped so none is drawn round the world)."""
+def zone_feature_collection(zones: list[Zone], cut: float, events: pd.DataFrame,
+                            types: Mapping[str, EventType]) -> dict:
+    """Zones in display longitudes (rings unwrapped so none is drawn round the world), each with its
+    drill's card, so that a click on a zone selects the drill."""
+    labels = type_labels(types)
+    by_id = events.set_index("event_id", drop=False)
     features = []
     for zone in zones:
         polygons = []
         for poly in zone.polygons:
             first_lon = to_display_lon(poly[0][0][1], cut)
             polygons.append([[[lon, lat] for lat, lon in unwrap_longitudes(ring, first_lon)] for ring in poly])
+        card = card_fields(by_id.loc[zone.event_id], labels) if zone.event_id in by_id.index else {}
         features.append({"type": "Feature", "geometry": {"type": "MultiPolygon", "coordinates": polygons},
-                         "properties": {"event_id": zone.event_id, "name": zone.name, "note": zone.note}})
+                         "properties": {"event_id": zone.event_id, "name": zone.name, "note": zone.note,
+                                        "card": card}})
     return {"type": "FeatureCollection", "features": features}
 
 
 def _screen_angle(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Direction from a to b on a Web Mercator map, in CSS degrees (0 = east, clockwise)."""
+
     def merc_y(lat: float) -> float:
         return math.degrees(math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)))
+
     return math.degrees(math.atan2(-(merc_y(b[0]) - merc_y(a[0])), b[1] - a[1]))
 
 
 def leg_payload(legs: list[Leg], cut: float) -> list[dict]:
-    """Each leg's unwrapped path, tooltip text and a direction arrow at its middle."""
+    """Each leg's unwrapped path, its card text and a direction arrow at its middle."""
     payload = []
     for number, leg in enumerate(legs, start=1):
         path = unwrap_longitudes(leg.path, to_display_lon(leg.path[0][1], cut))
         mid = len(path) // 2
         a, b = path[max(mid - 1, 0)], path[min(mid + 1, len(path) - 1)]
+        crosses = any(abs(p[1] - q[1]) > 180 for p, q in zip(leg.path, leg.path[1:], strict=False))
         payload.append({
             "path": [[round(lat, 5), round(lon, 5)] for lat, lon in path],
             "title": f"Leg {number}: {leg.from_name} → {leg.to_name}",
             "distance": f"{leg.distance_km:,.0f} km (geodesic)",
             "dates": f"Departs {leg.depart_date:%d %b %Y}, arrives {leg.arrive_date:%d %b %Y} (local dates)",
+            "note": "Crosses the International Date Line." if crosses else "",
             "arrow_at": [round(path[mid][0], 5), round(path[mid][1], 5)],
             "arrow_angle": round(_screen_angle(a, b), 1),
         })
@@ -169,84 +228,123 @@ def view_bounds(events: pd.DataFrame, legs: list[dict], cut: float) -> list[list
     return [[float(lats_all.min()), float(lons_all.min())], [float(lats_all.max()), float(lons_all.max())]]
 
 
-def dense_payload(events: pd.DataFrame, rows: np.ndarray, cut: float) -> dict:
-    """Many events as three columns (~20 bytes an event): position and the row in the view. Titles and
-    details stay in Python and are looked up when a dot is clicked."""
-    return {"lat": events["latitude"].round(4).tolist(),
-            "lon": np.round(display_lons(events["longitude"], cut), 4).tolist(),
-            "row": rows.tolist()}
+def dense_payload(events: pd.DataFrame, cut: float, cards: list[dict] | None = None) -> dict:
+    """Many events as three columns (~20 bytes an event): position and the row in the data set's events
+    (file order). Cards stay on the server, fetched one at a time; a standalone file carries them."""
+    payload = {"lat": events["latitude"].round(4).tolist(),
+               "lon": np.round(display_lons(events["longitude"], cut), 4).tolist(),
+               "row": events.index.to_numpy().tolist()}
+    if cards is not None:
+        payload["cards"] = cards
+    return payload
 
 
-def legend_items() -> list[dict]:
-    items = [{"label": EVENT_TYPES[key].label, "color": style.color,
-              "shape": "stop" if key == "tour_stop" else "circle"} for key, style in TYPE_STYLES.items()]
-    items.insert(1, {"label": "Route leg (geodesic, → direction)", "color": TYPE_STYLES["tour_stop"].color,
-                     "shape": "line"})
-    items.append({"label": "Drill zone (approximate outline)", "color": TYPE_STYLES["military_drill"].color,
+def legend_items(types: Mapping[str, EventType]) -> list[dict]:
+    items = [{"label": t.label, "color": t.color, "shape": "stop" if key == "tour_stop" else "circle"}
+             for key, t in types.items()]
+    colors = MAP_LOOK["colors"]
+    items.insert(1, {"label": "Route leg (geodesic, → direction)", "color": colors["route"], "shape": "line"})
+    items.append({"label": "Drill zone (approximate outline)", "color": colors["zone"], "fill": colors["zone_fill"],
                   "shape": "zone"})
     items.append({"label": "Approximate position", "color": "#555555", "shape": "halo"})
+    items.append({"label": "Selected event", "color": colors["selected"], "fill": "transparent", "shape": "circle"})
     return items
 
 
+def map_config(types: Mapping[str, EventType], card_base: str | None) -> dict:
+    """The script's whole look and its card URL, as data."""
+    return {**MAP_LOOK, "card_base": card_base,
+            "types": {key: {"color": t.color, "radius": t.radius, "label": t.label} for key, t in types.items()}}
+
+
 @lru_cache(maxsize=1)
-def load_basemap() -> dict:
-    """The bundled basemap, parsed once per process."""
+def load_basemap_json() -> dict:
+    """The bundled basemap, parsed once per process (for the standalone HTML map)."""
     return json.loads(BASEMAP_FILE.read_text(encoding="utf-8"))
 
 
-def build_map(view: View, cut: float, *, embed_basemap: bool = False, asset_base: str = IFRAME_ASSET_BASE,
-              publish: Callable[[dict], str] | None = None) -> folium.Map:
-    """The whole map for a view. `cut` is the display cut from routes.display_cut on the full data set.
+def _fixed(element, name: str):
+    element._id = name  # a fixed id, so the base map renders the same script on every rerun
+    return element
 
-    `publish` turns a large payload into a path under the static folder for the map to fetch (see
-    payloads.py); without it, everything is inlined, as a standalone HTML file needs."""
-    def source(payload: dict) -> dict | str:
-        return f"{asset_base}/{publish(payload)}" if publish else payload
 
-    fmap = folium.Map(location=DEFAULT_CENTER, zoom_start=3, tiles=None, max_zoom=MAX_ZOOM, min_zoom=2,
-                      control_scale=True, world_copy_jump=False)
-
-    basemap = folium.FeatureGroup(name="Offline basemap (Natural Earth 1:50m)", overlay=False, control=True)
-    basemap_source = load_basemap() if embed_basemap else f"{asset_base}/{BASEMAP_URL_PATH}"
-    DashboardLayer("addBasemap", basemap_source).add_to(basemap)
-    basemap.add_to(fmap)
-    folium.TileLayer("OpenStreetMap", name="OpenStreetMap (online only)", overlay=False, show=False,
-                     max_zoom=MAX_ZOOM).add_to(fmap)
-
-    styles = {key: {"color": s.color, "radius": s.radius} for key, s in TYPE_STYLES.items()}
-    events = view.events.dropna(subset=["latitude", "longitude"])
-    positions = pd.Series(np.arange(len(view.events)), index=view.events.index)
-    dense = len(events) > RICH_LIMIT
-    offsets = {} if dense else spread_offsets(events)
-    legs = leg_payload(view.legs, cut)
-    for key, style in TYPE_STYLES.items():
-        group = folium.FeatureGroup(name=style.layer_name, overlay=True, show=True)
-        if key == "tour_stop" and legs:
-            DashboardLayer("addRoute", legs).add_to(group)
-        if key == "military_drill" and view.zones:
-            DashboardLayer("addZones", zone_feature_collection(view.zones, cut)).add_to(group)
-        of_type = events[events["event_type"] == key]
-        if dense and key != "tour_stop":  # numbered stops stay rich: routes have few stops
-            payload = dense_payload(of_type, positions[of_type.index].to_numpy(), cut)
-            DashboardLayer("addDensePoints", source(payload), styles[key]).add_to(group)
-        elif len(of_type):
-            DashboardLayer("addEvents", source(event_feature_collection(of_type, cut, offsets)), styles).add_to(group)
-        group.add_to(fmap)
-
-    DashboardLayer("addLegend", legend_items(), "Legend").add_to(fmap)
-    folium.LayerControl(collapsed=True, position="topright").add_to(fmap)
-    bounds = view_bounds(events, legs, cut)
-    if bounds:
-        fmap.fit_bounds(bounds, padding=(30, 30), max_zoom=FIT_MAX_ZOOM)
+def build_base_map(types: Mapping[str, EventType], basemap_source: str | dict) -> folium.Map:
+    """The map that lives for the whole session: basemaps, legend, the script's setup. Nothing here may
+    depend on the view, or the iframe would be remounted."""
+    fmap = _fixed(folium.Map(location=DEFAULT_CENTER, zoom_start=3, tiles=None, max_zoom=MAX_ZOOM, min_zoom=2,
+                             control_scale=True, world_copy_jump=False), "dashboard")
+    MapSetup(map_config(types, None)).add_to(fmap)
+    land = _fixed(folium.FeatureGroup(name="Offline basemap (Natural Earth 1:50m)", overlay=False), "land")
+    Basemap(basemap_source).add_to(land)
+    land.add_to(fmap)
+    _fixed(folium.TileLayer("OpenStreetMap", name="OpenStreetMap (online only)", overlay=False, show=False,
+                            max_zoom=MAX_ZOOM), "osm").add_to(fmap)
+    Legend(legend_items(types), "Legend").add_to(fmap)
+    _fixed(folium.LayerControl(collapsed=True, position="topright"), "layers").add_to(fmap)
     return fmap
 
 
-def build_highlight(event: pd.Series | None, cut: float) -> folium.FeatureGroup:
-    """A ring around the selected event, added to a stable map without remounting it."""
-    group = folium.FeatureGroup(name="Selected event", control=False)
-    if event is not None and not pd.isna(event["latitude"]):
-        folium.CircleMarker(
-            location=(float(event["latitude"]), to_display_lon(float(event["longitude"]), cut)),
-            radius=17, color=SELECTED_COLOR, weight=4, fill=False, interactive=False,
-        ).add_to(group)
+@dataclass(frozen=True)
+class Selection:
+    """The event the map should show as selected, told by Python (a table row, a shared link)."""
+
+    event: pd.Series | None
+    pan: bool = False  # bring it into view: the reader chose it somewhere else than on the map
+
+
+def build_view_group(view: View, cut: float, types: Mapping[str, EventType], *, key: str,
+                     selection: Selection = Selection(None), card_base: str | None = None,
+                     publish: Callable[[dict], str] | None = None) -> folium.FeatureGroup:
+    """Everything one view draws, as one feature group for `st_folium(feature_group_to_add=...)`.
+
+    `publish` turns a large payload into a URL the map fetches; without it, everything is inlined (as a
+    standalone file needs). `key` names the view; the map reports it in window.__dmPainted."""
+
+    def source(payload: dict) -> dict | str:
+        return publish(payload) if publish else payload
+
+    group = _fixed(folium.FeatureGroup(name="Events in view", control=False), "view")
+    events = view.events.dropna(subset=["latitude", "longitude"])
+    dense = len(events) > RICH_LIMIT
+    offsets = {} if dense else spread_offsets(events)
+    legs = leg_payload(view.legs, cut)
+    if legs:
+        RouteLayer(legs).add_to(group)
+    if view.zones:
+        ZonesLayer(zone_feature_collection(view.zones, cut, view.events, types)).add_to(group)
+    if dense:
+        labels = type_labels(types)
+        stops = events[events["event_type"] == "tour_stop"]  # numbered stops stay rich: routes have few stops
+        if len(stops):
+            EventsLayer(event_feature_collection(stops, cut, types)).add_to(group)
+        for key_type in types:
+            if key_type == "tour_stop":
+                continue
+            of_type = events[events["event_type"] == key_type]
+            if len(of_type):
+                cards = None if publish else [card_fields(r, labels) for _, r in of_type.iterrows()]
+                DenseDotsLayer(source(dense_payload(of_type, cut, cards)), key_type, name=key_type).add_to(group)
+    elif len(events):
+        EventsLayer(source(event_feature_collection(events, cut, types, offsets))).add_to(group)
+    ViewDone(view_spec(view, events, legs, cut, types, key, selection, offsets, card_base)).add_to(group)
     return group
+
+
+def view_spec(view: View, events: pd.DataFrame, legs: list[dict], cut: float, types: Mapping[str, EventType],
+              key: str, selection: Selection, offsets: Mapping[str, tuple[int, int]], card_base: str | None) -> dict:
+    selected = None
+    event = selection.event
+    if event is not None and not pd.isna(event["latitude"]):
+        selected = {"latlng": [float(event["latitude"]), to_display_lon(float(event["longitude"]), cut)],
+                    "offset": offsets.get(event["event_id"], (0, 0)),
+                    "card": card_fields(event, type_labels(types))}
+    return {"key": key, "count": len(events), "bounds": view_bounds(events, legs, cut), "selected": selected,
+            "pan_to_selected": selection.pan, "card_base": card_base}
+
+
+def build_standalone_map(view: View, cut: float, types: Mapping[str, EventType], basemap: dict,
+                         selected: pd.Series | None = None) -> folium.Map:
+    """The whole view on one map, every payload inlined: for the HTML download."""
+    fmap = build_base_map(types, basemap)
+    build_view_group(view, cut, types, key="standalone", selection=Selection(selected)).add_to(fmap)
+    return fmap

@@ -36,6 +36,31 @@ EVENT_TYPES: dict[str, EventType] = {
 }
 
 
+# Declared types (types.csv) that give no colour take one from here, by their position in the file: the
+# Okabe-Ito and Paul Tol colour-blind-safe sets, minus the yellows that vanish on a light basemap and the
+# hues the four built-in types already use.
+EXTRA_TYPE_PALETTE: tuple[str, ...] = (
+    "#e69f00", "#56b4e9", "#009e73", "#d55e00", "#cc79a7", "#0072b2", "#999933", "#882255", "#44aa99",
+    "#661100", "#332288", "#88ccee",
+)
+# A declared type without a radius gets the diplomatic dots' size: the built-in types keep the larger ones.
+DEFAULT_EXTRA_RADIUS = 6
+EXTRA_RADIUS_RANGE = (3, 12)  # pixels: smaller cannot be clicked, larger hides its neighbours
+# Keys go into URLs (?types=a,b), CSS and the map's JavaScript as data: keep them to a safe alphabet.
+TYPE_KEY_PATTERN = r"[a-z][a-z0-9_]{0,63}"
+COLOR_PATTERN = r"#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{3})"
+
+
+def declared_type(key: str, label: str, description: str = "", color: str = "", radius: int | None = None,
+                  position: int = 0) -> EventType:
+    """An event type declared in types.csv; a blank colour or radius falls back to the palette and default."""
+    if not color:
+        color = EXTRA_TYPE_PALETTE[position % len(EXTRA_TYPE_PALETTE)]
+    elif len(color) == 4:  # "#abc" -> "#aabbcc": one spelling for the map and the chart
+        color = "#" + "".join(c * 2 for c in color[1:])
+    return EventType(key, label, description, color.lower(), radius or DEFAULT_EXTRA_RADIUS, label)
+
+
 @dataclass(frozen=True)
 class Column:
     """One column of a CSV file; `kind` tells validation how to check it."""
@@ -80,10 +105,19 @@ ZONE_PROPERTIES: tuple[Column, ...] = (
     Column("note", "text", True, "How approximate the outline is and where it comes from."),
 )
 
+TYPE_COLUMNS: tuple[Column, ...] = (
+    Column("event_type", "type_key", True, "The key events.csv uses: lower-case letters, digits and '_', e.g. acled_protests."),
+    Column("label", "text", True, "The name shown in the legend, filters, chart and table."),
+    Column("description", "text", False, "What the type means."),
+    Column("color", "color", False, "Hex colour #rrggbb or #rgb; blank picks one from a colour-blind-safe palette."),
+    Column("radius", "int", False, "Dot radius in pixels, 3 to 12; blank means 6."),
+)
+
 EVENTS_FILE = "events.csv"
 LOCATIONS_FILE = "locations.csv"
 ZONES_FILE = "zones.geojson"
 GEOCODE_CACHE_FILE = "geocode_cache.csv"
+TYPES_FILE = "types.csv"
 GEOCODE_CACHE_COLUMNS = ("name", "latitude", "longitude", "display_name", "source")
 
 PRECISION_LABELS = {1: "exact place", 2: "near a place", 3: "region only"}

@@ -1,7 +1,8 @@
 """The streamlit-folium return value -> the clicked event's id, by event_id and never by coordinates."""
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 # Only these keys come back from the map: pan and zoom then cause no rerun.
 RETURNED_OBJECTS = ["last_active_drawing", "last_object_clicked_count"]
@@ -17,8 +18,8 @@ def clicked_event_id(value: Mapping[str, Any] | None, known_ids: set[str] | froz
                      row_ids: Sequence[str] = ()) -> str | None:
     """The event_id of the last clicked feature, if it names a known event (tolerates None and junk).
 
-    Rich markers carry their `event_id`; dense dots carry only their `row` in the view, which
-    `row_ids` (the view's event ids, in order) turns into an id."""
+    Rich markers carry their `event_id`; dense dots carry only their `row` in the data set's events, which
+    `row_ids` (every event id, in file order) turns into an id."""
     props = _clicked_properties(value)
     event_id = props.get("event_id")
     row = props.get("row")

@@ -22,15 +22,16 @@ class SharedView:
     notices: tuple[str, ...] = field(default_factory=tuple)
 
 
-def _first(value: str | list[str]) -> str:
+def _last(value: str | list[str]) -> str:
+    """A parameter given twice counts once, by its last value (as browsers and Streamlit read it)."""
     return value[-1] if isinstance(value, list) and value else value if isinstance(value, str) else ""
 
 
 def parse_shared_view(params: Mapping[str, str | list[str]], first_day: date, last_day: date,
-                      known_ids: set[str] | frozenset[str]) -> SharedView:
+                      known_ids: set[str] | frozenset[str], known_types: Mapping = EVENT_TYPES) -> SharedView:
     """Read start, end, types and event; every bad value falls back to its default with a notice."""
     notices: list[str] = []
-    raw = {k: _first(v) for k, v in params.items()}
+    raw = {k: _last(v) for k, v in params.items()}
     unknown = [k for k in raw if k not in PARAMETERS]
     if unknown:
         notices.append(f"Ignored {len(unknown)} unknown link parameter(s).")
@@ -57,7 +58,7 @@ def parse_shared_view(params: Mapping[str, str | list[str]], first_day: date, la
     text = raw.get("types")
     if text is not None:
         chosen = tuple(dict.fromkeys(t.strip() for t in text[:MAX_VALUE_LENGTH].split(",") if t.strip()))
-        valid = tuple(t for t in chosen if t in EVENT_TYPES)
+        valid = tuple(t for t in chosen if t in known_types)
         if len(valid) != len(chosen) or len(text) > MAX_VALUE_LENGTH:
             notices.append("The link named unknown event types: they were ignored.")
         values["types"] = valid or None
@@ -71,15 +72,15 @@ def parse_shared_view(params: Mapping[str, str | list[str]], first_day: date, la
 
 
 def build_query(start: date, end: date, types: tuple[str, ...], event: str | None,
-                first_day: date, last_day: date) -> dict[str, str]:
+                first_day: date, last_day: date, known_types: Mapping = EVENT_TYPES) -> dict[str, str]:
     """URL parameters for a view, leaving out whatever equals the default so links stay short."""
     query: dict[str, str] = {}
     if start != first_day:
         query["start"] = start.isoformat()
     if end != last_day:
         query["end"] = end.isoformat()
-    if types and set(types) != set(EVENT_TYPES):
-        query["types"] = ",".join(t for t in EVENT_TYPES if t in types)
+    if types and set(types) != set(known_types):
+        query["types"] = ",".join(t for t in known_types if t in types)
     if event:
         query["event"] = event
     return query

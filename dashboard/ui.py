@@ -1,15 +1,16 @@
 """Streamlit widgets and panels. Widgets return plain values; panels render; no data logic lives here."""
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
+from .cards import format_local_dates
 from .filters import View
-from .map_builder import TYPE_STYLES, format_local_dates
-from .schema import EVENT_TYPES, PRECISION_LABELS
+from .schema import PRECISION_LABELS, EventType
 from .text import escape_markdown, format_usd
 from .validation import Problem
 
@@ -17,13 +18,19 @@ CHART_BAR_LIMIT = 300  # events drawn one bar each; above it the chart counts ev
 TABLE_ROW_LIMIT = 500  # rows sent to the browser; the downloads hold everything in view
 
 
-def type_label(key: str) -> str:
-    return EVENT_TYPES[key].label if key in EVENT_TYPES else key
+TITLE = "Taiwan Strait & Pacific: Lai's 2024 tour, PLA drills and US arms sales"
 
 
-def render_header(view: View, start: date, end: date) -> None:
-    """Title and the live summary: N of M events, the dates in view and the route distance."""
-    st.title("Taiwan Strait & Pacific: Lai's 2024 tour, PLA drills and US arms sales")
+def type_label(types: Mapping[str, EventType], key: str) -> str:
+    return types[key].label if key in types else key
+
+
+def render_title() -> None:
+    st.title(TITLE)
+
+
+def render_summary(view: View, start: date, end: date) -> None:
+    """The live summary: N of M events, the dates in view and the route distance."""
     route = f"{view.distance_km:,.0f} km of route in view" if view.legs else "no route legs in view"
     st.markdown(f"**{len(view.events)} of {view.total} events** · {start:%d %b %Y} – {end:%d %b %Y} · {route}")
 
@@ -49,13 +56,14 @@ def render_warnings(problems: list[Problem]) -> None:
                 st.text(p.format())
 
 
-def render_filters(actors: list[str]) -> None:
-    """Sidebar filters; values live in st.session_state under their keys."""
+def render_filters(types: Mapping[str, EventType], actors: list[str], on_change: Callable[[], None]) -> None:
+    """Sidebar filters; values live in st.session_state under their keys; `on_change` reruns the view."""
     st.sidebar.header("Filters")
-    st.sidebar.multiselect("Event types", list(EVENT_TYPES), format_func=type_label, key="types",
-                           help="Empty means all types.")
-    st.sidebar.multiselect("Actors", actors, key="actors", help="Empty means all actors.")
-    st.sidebar.text_input("Search titles, descriptions and places", key="search", max_chars=200)
+    st.sidebar.multiselect("Event types", list(types), format_func=lambda k: type_label(types, k), key="types",
+                           help="Empty means all types.", on_change=on_change)
+    st.sidebar.multiselect("Actors", actors, key="actors", help="Empty means all actors.", on_change=on_change)
+    st.sidebar.text_input("Search titles, descriptions and places", key="search", max_chars=200,
+                          on_change=on_change)
 
 
 def render_timeline(first: date, last: date) -> bool:
@@ -68,18 +76,19 @@ def render_timeline(first: date, last: date) -> bool:
                         help="Step the end of the range forward one day at a time")
 
 
-def render_timeline_chart(view: View, start: date, end: date) -> None:
+def render_timeline_chart(view: View, start: date, end: date, types: Mapping[str, EventType]) -> None:
     """Events as bars on a time axis, one lane per event type."""
     events = view.events
     if events.empty:
         st.caption("No events in this range.")
         return
-    colors = alt.Scale(domain=[type_label(k) for k in TYPE_STYLES], range=[s.color for s in TYPE_STYLES.values()])
+    labels = [type_label(types, k) for k in types]
+    colors = alt.Scale(domain=labels, range=[t.color for t in types.values()])
     x_scale = alt.Scale(domain=[_epoch_ms(start), _epoch_ms(end + timedelta(days=1))])
-    lanes = alt.Y("Type:N", title=None, sort=[type_label(k) for k in TYPE_STYLES])
+    lanes = alt.Y("Type:N", title=None, sort=labels)
     if len(events) > CHART_BAR_LIMIT:  # one bar an event would send megabytes: count events a day instead
         # ISO text, not datetime64[us]: Altair reads pandas 3's microsecond dates as nanoseconds (1970)
-        daily = (events.assign(Type=events["event_type"].map(type_label),
+        daily = (events.assign(Type=events["event_type"].map(lambda k: type_label(types, k)),
                                Day=events["start_date"].dt.strftime("%Y-%m-%d"))
                  .groupby(["Type", "Day"], observed=True).size().rename("Events").reset_index())
         chart = (alt.Chart(daily).mark_tick(thickness=2, size=14)
@@ -91,7 +100,7 @@ def render_timeline_chart(view: View, start: date, end: date) -> None:
         st.altair_chart(chart, width="stretch")
         return
     data = pd.DataFrame({
-        "Type": [type_label(t) for t in events["event_type"]],
+        "Type": [type_label(types, t) for t in events["event_type"]],
         "Title": events["title"].astype(str),
         "Start": events["start_date"],
         "End": events["end_date"] + pd.Timedelta(days=1),  # bars cover the whole last day
@@ -111,14 +120,14 @@ def _epoch_ms(day: date) -> int:
     return int(pd.Timestamp(day).timestamp() * 1000)
 
 
-def render_details(event: pd.Series | None) -> None:
+def render_details(event: pd.Series | None, types: Mapping[str, EventType]) -> None:
     """The selected event: title, type, local dates, place, description, amount, notes and its source."""
     st.subheader("Event details")
     if event is None:
         st.info("Click a marker on the map, or a row in the table, to see what happened and its source.")
         return
     st.markdown(f"#### {escape_markdown(event['title'])}")
-    st.caption(f"{escape_markdown(type_label(event['event_type']))} · "
+    st.caption(f"{escape_markdown(type_label(types, event['event_type']))} · "
                f"{escape_markdown(format_local_dates(event['start_date'], event['end_date']))} (local date)")
     facts = [("Place", event["location"])]
     if int(event["geo_precision"]) > 1:
@@ -139,9 +148,10 @@ def render_details(event: pd.Series | None) -> None:
     st.caption(escape_markdown(event["source_url"]))
 
 
-def render_table(view: View, selected: str | None) -> None:
-    """The events in view (the first TABLE_ROW_LIMIT); the selected one is marked. Row selection is read
-    back by the page, by position."""
+def render_table(view: View, selected: str | None, types: Mapping[str, EventType],
+                 on_select: Callable[[], None]) -> list[str]:
+    """The events in view (the first TABLE_ROW_LIMIT); the selected one is marked. Returns the event ids
+    of the rows shown, in order, for `on_select` to read the selected row by position."""
     events = view.events.head(TABLE_ROW_LIMIT)
     if len(view.events) > TABLE_ROW_LIMIT:
         st.caption(f"Showing the first {TABLE_ROW_LIMIT:,} of {len(view.events):,} events in view, by date: "
@@ -149,7 +159,7 @@ def render_table(view: View, selected: str | None) -> None:
     table = pd.DataFrame({
         "": ["▶" if eid == selected else "" for eid in events["event_id"]],
         "Dates": [format_local_dates(s, e) for s, e in zip(events["start_date"], events["end_date"])],
-        "Type": [type_label(t) for t in events["event_type"]],
+        "Type": [type_label(types, t) for t in events["event_type"]],
         "Title": events["title"],
         "Place": events["location"],
         "Actor": events["actor"],
@@ -157,8 +167,15 @@ def render_table(view: View, selected: str | None) -> None:
         "Source": events["source_url"],
         "event_id": events["event_id"],
     })
-    st.dataframe(table, key="table", on_select="rerun", selection_mode="single-row", hide_index=True,
+    st.dataframe(table, key="table", on_select=on_select, selection_mode="single-row", hide_index=True,
                  width="stretch", height=min(420, 38 + 35 * max(len(table), 1)),
                  column_config={"": st.column_config.TextColumn(width=30),
                                 "Source": st.column_config.LinkColumn(display_text="source ↗"),
                                 "event_id": st.column_config.TextColumn("id")})
+    return events["event_id"].tolist()
+
+
+def render_downloads(files: Mapping[str, tuple[Callable[[], bytes | str], str, str]]) -> None:
+    """One button a file; each file is built only when its button is pressed."""
+    for column, (label, (make, name, mime)) in zip(st.columns(len(files)), files.items(), strict=True):
+        column.download_button(label, make, name, mime, on_click="ignore", width="stretch")

@@ -5,12 +5,15 @@ Rows are numbered as a spreadsheet shows them: the header is row 1, the first re
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
+from collections.abc import Collection
 from typing import Any, Iterable
 
 import pandas as pd
 
-from .schema import EVENT_COLUMNS, EVENT_TYPES, PRECISION_LABELS, Column
+from .schema import (COLOR_PATTERN, EVENT_COLUMNS, EVENT_TYPES, EXTRA_RADIUS_RANGE, PRECISION_LABELS,
+                     TYPE_KEY_PATTERN, Column, EventType, declared_type)
 
 ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}"
 DATE_PATTERN = r"\d{4}-\d{2}-\d{2}"
@@ -120,11 +123,14 @@ def check_coordinates(frame: pd.DataFrame, checker: _RowChecker) -> tuple[pd.Ser
     return lat, lon
 
 
-def validate_events(raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[Problem]]:
+def validate_events(raw: pd.DataFrame, file: str,
+                    types: Collection[str] | None = None) -> tuple[pd.DataFrame, list[Problem]]:
     """Check a string-typed events frame; return it typed (dates, floats) with every problem found.
 
+    `types` are the event type keys allowed: the built-in four unless the folder declares more in types.csv.
     Coordinates left blank stay NaN here: resolving them is the geocoder's job.
     """
+    known_types = list(EVENT_TYPES if types is None else types)
     frame = raw.copy()
     for col in EVENT_COLUMNS:
         if col.name not in frame:
@@ -141,8 +147,8 @@ def validate_events(raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[Pr
     checker.flag((ids != "") & ids.duplicated(keep=False), "event_id", "duplicate event_id")
 
     types = frame["event_type"].str.strip()
-    checker.flag((types != "") & ~types.isin(list(EVENT_TYPES)), "event_type",
-                 "unknown event type (expected one of: " + ", ".join(EVENT_TYPES) + ")")
+    checker.flag((types != "") & ~types.isin(known_types), "event_type",
+                 "unknown event type (expected one of: " + ", ".join(known_types) + "; or declare it in types.csv)")
 
     start, bad_start = _dates(frame["start_date"])
     end, bad_end = _dates(frame["end_date"])
@@ -191,6 +197,49 @@ def validate_events(raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[Pr
     typed["amount_usd"] = amount.where(amount >= 0)
     typed["geo_precision"] = precision.where(precision.isin(list(PRECISION_LABELS))).fillna(1).astype("int64")
     return typed, checker.problems
+
+
+def validate_types(raw: pd.DataFrame, file: str) -> tuple[dict[str, EventType], list[Problem]]:
+    """Check a string-typed types.csv frame; return the types it declares (in file order) and every problem.
+
+    A row whose key and label are good declares its type even when its colour or radius is wrong (that is
+    still an error), so that the events of that type are not reported a second time as unknown.
+    """
+    frame = raw.copy().fillna("")
+    for name in ("event_type", "label", "description", "color", "radius"):
+        if name not in frame:
+            frame[name] = ""
+    frame = frame.map(str.strip)
+    checker = _RowChecker(frame, file)
+    keys, labels = frame["event_type"], frame["label"]
+    checker.flag(keys == "", "event_type", "required value is blank")
+    checker.flag(labels == "", "label", "required value is blank")
+    bad_key = (keys != "") & ~keys.str.fullmatch(TYPE_KEY_PATTERN)
+    checker.flag(bad_key, "event_type",
+                 "not a valid type key: start with a lower-case letter, then lower-case letters, digits or '_' "
+                 "(at most 64)")
+    checker.flag((keys != "") & keys.duplicated(keep="first"), "event_type", "this type is declared twice")
+    builtin = keys.isin(list(EVENT_TYPES))
+    for index in frame.index[builtin]:
+        checker.problems.append(Problem(file, int(index) + 2, "event_type", keys[index],
+                                        "a built-in type keeps its own look: this row is ignored", "warning"))
+    colors = frame["color"]
+    checker.flag((colors != "") & ~colors.str.fullmatch(COLOR_PATTERN), "color",
+                 "not a hex colour: write #rrggbb (e.g. #e69f00) or #rgb")
+    low, high = EXTRA_RADIUS_RANGE
+    radius_raw = frame["radius"]
+    radius = _numbers(radius_raw)
+    bad_radius = (radius_raw != "") & (radius.isna() | (radius % 1 != 0) | ~radius.between(low, high))
+    checker.flag(bad_radius, "radius", f"not a whole number of pixels from {low} to {high}")
+
+    declared: dict[str, EventType] = {}
+    usable = (keys != "") & (labels != "") & ~bad_key & ~builtin & ~keys.duplicated(keep="first")
+    for position, index in enumerate(frame.index[usable]):
+        good_color = colors[index] if re.fullmatch(COLOR_PATTERN, colors[index]) else ""
+        size = None if bad_radius[index] or pd.isna(radius[index]) else int(radius[index])
+        declared[keys[index]] = declared_type(keys[index], labels[index], frame.at[index, "description"],
+                                              good_color, size, position)
+    return declared, checker.problems
 
 
 def validate_locations(raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[Problem]]:

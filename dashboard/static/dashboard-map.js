@@ -1,7 +1,21 @@
-/* Map layers for the dashboard. Every piece of text from the data is set with textContent, so titles,
-   places and notes are shown as text and never parsed as HTML. */
+/* The dashboard's map layers. The base map calls init() once; each view arrives as a feature group whose
+   script calls the add* functions and then finishView(). streamlit-folium swaps that group in place, so the
+   map, its basemap and its pan and zoom live for the whole session.
+
+   Every piece of text from the data is set with textContent, so titles, places and notes are shown as
+   text and never parsed as HTML; a link is made only from an http(s) URL. Colours and sizes come from
+   Python (init's config): there is no colour in this file. */
 (function () {
   "use strict";
+
+  var config = null;      // styles, colours and the card URL, from Python
+  var theMap = null;
+  var highlight = null;   // the ring around the selected event; lives on the map, not in a view
+  var card = null;        // the open card: {popup, eventId}
+  var dotLayers = [];     // dense dot layers on the map, for the one map-level click handler
+  var cardCache = {};     // row -> card fields fetched for a dense dot
+  var fittedOnce = false;
+  var SAFE_URL = /^https?:\/\//i;
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
@@ -10,103 +24,246 @@
     return node;
   }
 
-  function card(lines) {
-    // lines: [[cssClass, text], ...]; blank lines are skipped
-    return function () {
-      var box = el("div", "dm-card");
-      lines.forEach(function (line) {
-        if (line[1]) box.appendChild(el("div", line[0], line[1]));
-      });
-      return box;
-    };
+  function styleOf(eventType) {
+    return config.types[eventType] || config.fallback_type;
   }
 
-  // How many events this map has drawn (redraws count again): the benchmark and tests wait on it.
-  function countDrawn(n) { window.__dmDrawn = (window.__dmDrawn || 0) + n; }
+  // ---- cards -------------------------------------------------------------------------------------
+
+  function cardNode(fields) {
+    var box = el("div", "dm-card");
+    box.appendChild(el("div", "dm-title", fields.title));
+    var meta = [fields.type_label, fields.when].filter(Boolean).join(" · ");
+    if (meta) box.appendChild(el("div", "dm-meta", meta));
+    if (fields.place) box.appendChild(el("div", "dm-meta", fields.place));
+    if (fields.distance) box.appendChild(el("div", "dm-meta", fields.distance));
+    if (fields.note) box.appendChild(el("div", "dm-meta", fields.note));
+    if (fields.precision_note) box.appendChild(el("div", "dm-warn", fields.precision_note));
+    if (fields.source_url && SAFE_URL.test(fields.source_url)) {
+      var link = el("a", "dm-source", "Source: " + (fields.source_name || "open") + " \u2197");
+      link.href = fields.source_url;
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+      box.appendChild(link);
+    }
+    return box;
+  }
+
+  function openCard(latlng, fields) {
+    if (card) theMap.closePopup(card.popup);
+    var popup = L.popup({ className: "dm-card-popup", maxWidth: 300, autoPanPadding: [24, 24], closeButton: true })
+      .setLatLng(latlng).setContent(cardNode(fields));
+    popup.openOn(theMap);
+    card = { popup: popup, eventId: fields.event_id || null };
+    popup.on("remove", function () { if (card && card.popup === popup) card = null; });
+  }
+
+  function closeCard() {
+    if (card) theMap.closePopup(card.popup);
+    card = null;
+  }
+
+  function markSelected(latlng, offset) {
+    clearHighlight();
+    var dx = (offset || [0, 0])[0], dy = (offset || [0, 0])[1], size = config.ring.size;
+    var ring = el("span", "dm-ring");
+    ring.style.borderColor = config.colors.selected;
+    ring.style.width = ring.style.height = size + "px";
+    highlight = L.marker(latlng, { icon: L.divIcon({ className: "dm-ring-icon", html: ring, iconSize: [size, size],
+      iconAnchor: [size / 2 - dx, size / 2 - dy] }), interactive: false, keyboard: false, zIndexOffset: -100 });
+    highlight.addTo(theMap);
+  }
+
+  function clearHighlight() {
+    if (highlight) theMap.removeLayer(highlight);
+    highlight = null;
+  }
+
+  function select(latlng, offset, fields) {
+    markSelected(latlng, offset);
+    openCard(latlng, fields);
+    window.__dmCardAt = performance.now();  // the benchmark times click -> card with it
+  }
+
+  // ---- base map ----------------------------------------------------------------------------------
+
+  function init(map, cfg) {
+    config = cfg;
+    theMap = map;
+    var pane = map.createPane("dmBasemap");
+    pane.style.zIndex = 250;  // under the overlay pane: land fetched late must not cover the events
+    pane.style.pointerEvents = "none";
+    focusWithoutScrolling(map);
+    map.on("click", pickDot);
+    map.on("mousemove", hoverDot);
+    var fit = L.control({ position: "topleft" });
+    fit.onAdd = function () {
+      var button = el("button", "dm-fit", "\u2922");
+      button.type = "button";
+      button.title = "Show every event in view";
+      button.setAttribute("aria-label", "Show every event in view");
+      L.DomEvent.disableClickPropagation(button);
+      L.DomEvent.on(button, "click", function () { if (window.__dmView) fitTo(window.__dmView.bounds); });
+      return button;
+    };
+    fit.addTo(map);
+  }
+
+  // Leaflet focuses the map on mousedown (for its arrow keys). Inside an iframe that the page has partly
+  // scrolled away, that focus scrolls the page to show the whole map between mousedown and mouseup, so
+  // the click lands elsewhere and is lost. Focus without scrolling.
+  function focusWithoutScrolling(map) {
+    var keyboard = map.keyboard, container = map.getContainer();
+    if (!keyboard || !keyboard.enabled()) return;
+    L.DomEvent.off(container, "mousedown", keyboard._onMouseDown, keyboard);
+    keyboard._onMouseDown = function () { if (!this._focused) container.focus({ preventScroll: true }); };
+    L.DomEvent.on(container, "mousedown", keyboard._onMouseDown, keyboard);
+  }
+
+  function withData(source) {
+    // `source` is the data itself, or the URL of a payload the dashboard serves from memory.
+    if (typeof source !== "string") return Promise.resolve(source);
+    return fetch(source).then(function (r) {
+      if (!r.ok) throw new Error("map data not loaded: HTTP " + r.status);
+      return r.json();
+    });
+  }
+
+  function pending(group, promise) {
+    (group.__dmPending = group.__dmPending || []).push(promise.catch(function (err) { console.error(err); }));
+  }
 
   function addBasemap(group, source) {
-    var style = { color: "#8a8f94", weight: 0.6, fillColor: "#f3efe6", fillOpacity: 1, interactive: false };
-    // Its own pane, under the overlay pane: land that arrives after the events must not cover them.
-    function draw(data) {
-      function onMap(map) {
-        var pane = map.getPane("dmBasemap") || map.createPane("dmBasemap");
-        pane.style.zIndex = 250;
-        pane.style.pointerEvents = "none";
-        L.geoJSON(data, { style: style, interactive: false, pane: "dmBasemap" }).addTo(group);
+    var style = L.extend({ interactive: false, pane: "dmBasemap" }, config.basemap);
+    pending(group, withData(source).then(function (data) { L.geoJSON(data, { style: style, interactive: false,
+      pane: "dmBasemap" }).addTo(group); }));
+  }
+
+  function addLegend(map, items, caption) {
+    var legend = L.control({ position: "bottomleft" });
+    legend.onAdd = function () {
+      var box = el("div", "dm-legend");
+      var toggle = el("button", "dm-legend-title", caption);
+      toggle.type = "button";
+      toggle.setAttribute("aria-expanded", "true");
+      var rows = el("div", "dm-legend-rows");
+      items.forEach(function (item) {
+        var row = el("div", "dm-legend-row");
+        var swatch = el("span", "dm-swatch dm-swatch-" + item.shape);
+        swatch.style.background = item.fill || item.color;
+        swatch.style.borderColor = item.color;
+        row.appendChild(swatch);
+        row.appendChild(el("span", null, item.label));
+        rows.appendChild(row);
+      });
+      L.DomEvent.on(toggle, "click", function () {
+        var open = rows.style.display === "none";
+        rows.style.display = open ? "" : "none";
+        toggle.setAttribute("aria-expanded", String(open));
+      });
+      box.appendChild(toggle);
+      box.appendChild(rows);
+      if (map.getSize().x < 480) { rows.style.display = "none"; toggle.setAttribute("aria-expanded", "false"); }
+      L.DomEvent.disableClickPropagation(box);
+      return box;
+    };
+    legend.addTo(map);
+  }
+
+  // ---- a view's layers ---------------------------------------------------------------------------
+
+  function addRoute(group, legs) {
+    var c = config.colors;
+    legs.forEach(function (leg) {
+      var line = L.polyline(leg.path, { color: c.route, weight: 3, opacity: 0.85 });
+      var fields = { title: leg.title, distance: leg.distance, when: leg.dates, note: leg.note };
+      line.bindTooltip(cardNode(fields), { sticky: true, opacity: 0.95 });
+      line.on("click", function (e) { openCard(e.latlng, fields); window.__dmCardAt = performance.now(); });
+      line.addTo(group);
+      var arrow = el("span", "dm-arrow", "\u27a4");
+      arrow.style.color = c.route;
+      arrow.style.transform = "rotate(" + leg.arrow_angle + "deg)";
+      L.marker(leg.arrow_at, { icon: L.divIcon({ className: "dm-arrow-icon", html: arrow, iconSize: [18, 18],
+        iconAnchor: [9, 9] }), interactive: false, keyboard: false }).addTo(group);
+    });
+  }
+
+  function addZones(group, data) {
+    var c = config.colors;
+    L.geoJSON(data, {
+      style: function () {
+        return { color: c.zone, weight: 2, dashArray: "6 5", fillColor: c.zone_fill, fillOpacity: 0.16 };
+      },
+      onEachFeature: function (feature, layer) {
+        var p = feature.properties;
+        var fields = L.extend({}, p.card, { note: p.name + " \u2014 approximate outline. " + p.note });
+        layer.bindTooltip(cardNode({ title: p.name, precision_note: "Approximate outline", note: p.note }),
+          { sticky: true, opacity: 0.95 });
+        layer.on("click", function (e) { select(e.latlng, null, fields); });
       }
-      if (group._map) onMap(group._map); else group.once("add", function () { onMap(group._map); });
-    }
-    withData(source, draw);
+    }).addTo(group);
   }
 
-  // `source` is the data, or the URL of a payload file to fetch (see payloads.py).
-  function withData(source, use) {
-    if (typeof source !== "string") { use(source); return; }
-    fetch(source).then(function (r) { return r.json(); }).then(use)
-      .catch(function (err) { console.error("map data not loaded:", err); });
+  function addEvents(group, source) {
+    pending(group, withData(source).then(function (data) { drawEvents(group, data); }));
   }
 
-  function addEvents(group, source, styles) {
-    withData(source, function (data) { drawEvents(group, data, styles); });
-  }
-
-  function drawEvents(group, data, styles) {
+  function drawEvents(group, data) {
     L.geoJSON(data, {
       pointToLayer: function (feature, latlng) {
-        var p = feature.properties;
-        var s = styles[p.event_type] || styles._default;
+        var p = feature.properties, s = styleOf(p.event_type);
         if (p.precision > 1) {
           // A halo sized to the uncertainty: near a place (2) or only the region (3).
-          L.circle(latlng, { radius: p.precision === 2 ? 25000 : 120000, color: s.color, weight: 1,
-            dashArray: "4 4", fillColor: s.color, fillOpacity: 0.08, interactive: false }).addTo(group);
+          L.circle(latlng, { radius: config.halo_m[p.precision], color: s.color, weight: 1, dashArray: "4 4",
+            fillColor: s.color, fillOpacity: 0.08, interactive: false }).addTo(group);
         }
-        var dx = (p.offset || [0, 0])[0], dy = (p.offset || [0, 0])[1];
+        var dx = p.offset[0], dy = p.offset[1];
         if (p.label) {
           var badge = el("span", "dm-stop-label", p.label);
           badge.style.background = s.color;
           return L.marker(latlng, { icon: L.divIcon({ className: "dm-stop", html: badge, iconSize: [24, 24],
-            iconAnchor: [12 - dx, 12 - dy] }), riseOnHover: true, keyboard: true, zIndexOffset: 1000 });
+            iconAnchor: [12 - dx, 12 - dy] }), riseOnHover: true, keyboard: true, zIndexOffset: 1000,
+            title: p.card.title });
         }
-        // A dot as a DivIcon so that events at one place can be fanned out by a pixel offset.
+        // A DivIcon, so that events at one place can be fanned out by a pixel offset.
         var size = 2 * s.radius;
         var dot = el("span", "dm-dot" + (p.precision > 1 ? " dm-dot-approx" : ""));
         dot.style.background = s.color;
         dot.style.width = dot.style.height = size + "px";
         return L.marker(latlng, { icon: L.divIcon({ className: "dm-dot-icon dm-type-" + p.event_type, html: dot,
-          iconSize: [size, size], iconAnchor: [s.radius - dx, s.radius - dy] }), riseOnHover: true });
+          iconSize: [size, size], iconAnchor: [s.radius - dx, s.radius - dy] }), riseOnHover: true,
+          title: p.card.title });
       },
       onEachFeature: function (feature, layer) {
         var p = feature.properties;
-        layer.bindTooltip(card([["dm-title", p.title], ["dm-meta", p.when], ["dm-meta", p.place],
-          ["dm-warn", p.precision_note]]), { direction: "top", sticky: false, opacity: 0.95 });
+        layer.bindTooltip(cardNode({ title: p.card.title, when: p.card.when, place: p.card.place }),
+          { direction: "top", opacity: 0.95 });
+        layer.on("click", function () { select(layer.getLatLng(), p.offset, p.card); });
       }
     }).addTo(group);
-    countDrawn(data.features.length);
   }
 
-  var DOT_RADIUS = 3.5;
-
-  function makeDot(color, ratio) {
-    var r = DOT_RADIUS + 1, canvas = document.createElement("canvas");
+  function makeDot(color, radius, ratio) {
+    var r = radius + 1, canvas = document.createElement("canvas");
     canvas.width = canvas.height = Math.ceil(2 * r * ratio);
     var ctx = canvas.getContext("2d");
     ctx.scale(ratio, ratio);
     ctx.beginPath();
-    ctx.arc(r, r, DOT_RADIUS, 0, 2 * Math.PI);
+    ctx.arc(r, r, radius, 0, 2 * Math.PI);
     ctx.fillStyle = color;
     ctx.fill();
     ctx.lineWidth = 1;
-    ctx.strokeStyle = "rgba(255,255,255,0.85)";
+    ctx.strokeStyle = config.colors.dot_outline;
     ctx.stroke();
     return canvas;
   }
 
-  // Tens of thousands of events: one canvas per layer, drawn straight from columns of numbers, with no
-  // Leaflet object per event. A click finds the nearest dot and reports its row; Python shows the details.
+  // Tens of thousands of events: one canvas per type, drawn from columns of numbers with no Leaflet object
+  // per event. Clicks are answered by the map-level handler pickDot over every dots layer.
   var DotsLayer = L.Layer.extend({
-    initialize: function (data, style) {
+    initialize: function (data, eventType) {
       this._data = data;
-      this._style = style;
+      this._type = eventType;
       this._x = new Float32Array(data.lat.length);
       this._y = new Float32Array(data.lat.length);
     },
@@ -114,28 +271,26 @@
       this._canvas = L.DomUtil.create("canvas", "dm-dots leaflet-zoom-hide");
       map.getPanes().overlayPane.appendChild(this._canvas);
       map.on("moveend zoomend resize", this._draw, this);
-      map.on("click", this._click, this);
-      map.on("mousemove", this._hover, this);
+      dotLayers.push(this);
       this._draw();
     },
     onRemove: function (map) {
       L.DomUtil.remove(this._canvas);
       map.off("moveend zoomend resize", this._draw, this);
-      map.off("click", this._click, this);
-      map.off("mousemove", this._hover, this);
+      dotLayers = dotLayers.filter(function (layer) { return layer !== this; }, this);
     },
     _draw: function () {
       var map = this._map, size = map.getSize(), canvas = this._canvas, ratio = window.devicePixelRatio || 1;
-      var topLeft = map.containerPointToLayerPoint([0, 0]);
-      L.DomUtil.setPosition(canvas, topLeft);
+      L.DomUtil.setPosition(canvas, map.containerPointToLayerPoint([0, 0]));
       canvas.width = size.x * ratio;
       canvas.height = size.y * ratio;
       canvas.style.width = size.x + "px";
       canvas.style.height = size.y + "px";
       var ctx = canvas.getContext("2d"), lat = this._data.lat, lon = this._data.lon;
       ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+      var style = styleOf(this._type), radius = config.dot_radius;
       // One pre-rendered dot stamped with drawImage: software rasterising 100,000 arcs takes seconds.
-      var sprite = this._sprite || (this._sprite = makeDot(this._style.color, ratio)), r = DOT_RADIUS + 1;
+      var sprite = this._sprite || (this._sprite = makeDot(style.color, radius, ratio)), r = radius + 1;
       var w = Math.ceil(size.x), h = Math.ceil(size.y), taken = new Uint8Array(w * h);
       for (var i = 0; i < lat.length; i++) {
         var p = map.latLngToContainerPoint([lat[i], lon[i]]);
@@ -149,91 +304,88 @@
         }
         ctx.drawImage(sprite, px - r, py - r, 2 * r, 2 * r);
       }
-      countDrawn(lat.length);
     },
-    _nearest: function (point) {
-      var best = -1, bestD = 36;  // within 6 px
+    nearest: function (point) {
+      var best = -1, bestD = config.pick_px * config.pick_px;
       for (var i = 0; i < this._x.length; i++) {
         var dx = this._x[i] - point.x, dy = this._y[i] - point.y, d = dx * dx + dy * dy;
         if (d < bestD) { bestD = d; best = i; }
       }
-      return best;
-    },
-    _click: function (e) {
-      // Every dots layer hears the map's click; the one with the nearest dot answers, once.
-      var i = this._nearest(e.containerPoint), ev = e.originalEvent;
-      if (i < 0 || !ev) return;
-      var dx = this._x[i] - e.containerPoint.x, dy = this._y[i] - e.containerPoint.y, d = dx * dx + dy * dy;
-      if (!ev.__dmBest) {
-        ev.__dmBest = { d: Infinity };
-        setTimeout(function () { ev.__dmBest.layer._report(ev.__dmBest.i, ev); }, 0);
-      }
-      if (d < ev.__dmBest.d) { ev.__dmBest.d = d; ev.__dmBest.i = i; ev.__dmBest.layer = this; }
-    },
-    _report: function (i, originalEvent) {
-      var row = this._data.row[i], latlng = L.latLng(this._data.lat[i], this._data.lon[i]);
-      var hit = { toGeoJSON: function () {
-        return { type: "Feature", properties: { row: row }, geometry: { type: "Point", coordinates: [latlng.lng, latlng.lat] } };
-      } };
-      // propagate (the third argument): the layer arrives after the map has attached its click handlers,
-      // so only its parent group, which was there, hears the click.
-      this.fire("click", { latlng: latlng, layer: hit, originalEvent: originalEvent }, true);
-    },
-    _hover: function (e) {
-      this._map.getContainer().style.cursor = this._nearest(e.containerPoint) >= 0 ? "pointer" : "";
+      return best < 0 ? null : { index: best, d: bestD, layer: this };
     }
   });
 
-  function addDensePoints(group, source, style) {
-    withData(source, function (data) { group.addLayer(new DotsLayer(data, style)); });
+  function nearestDot(point) {
+    var best = null;
+    dotLayers.forEach(function (layer) {
+      var hit = layer.nearest(point);
+      if (hit && (!best || hit.d < best.d)) best = hit;
+    });
+    return best;
   }
 
-  function addZones(group, data) {
-    L.geoJSON(data, {
-      style: function () {
-        return { color: "#b3261e", weight: 2, dashArray: "6 5", fillColor: "#d9534f", fillOpacity: 0.16 };
-      },
-      onEachFeature: function (feature, layer) {
-        var p = feature.properties;
-        layer.bindTooltip(card([["dm-title", p.name], ["dm-warn", "Approximate outline"], ["dm-meta", p.note]]),
-          { sticky: true, opacity: 0.95 });
+  function pickDot(e) {
+    var hit = nearestDot(e.containerPoint);
+    if (!hit) return;
+    var data = hit.layer._data, row = data.row[hit.index];
+    var latlng = L.latLng(data.lat[hit.index], data.lon[hit.index]);
+    var feature = { type: "Feature", properties: { row: row }, geometry: { type: "Point",
+      coordinates: [latlng.lng, latlng.lat] } };
+    // Tell streamlit-folium (it listens on the layer's group): the page then shows the details.
+    hit.layer.fire("click", { latlng: latlng, layer: { toGeoJSON: function () { return feature; } },
+      originalEvent: e.originalEvent }, true);
+    markSelected(latlng, null);
+    cardFor(row, data).then(function (fields) { select(latlng, null, fields); })
+      .catch(function (err) { console.error("card not loaded:", err); });
+  }
+
+  function cardFor(row, data) {
+    if (data.cards) return Promise.resolve(data.cards[data.row.indexOf(row)]);  // a standalone file
+    if (cardCache[row]) return Promise.resolve(cardCache[row]);
+    return fetch(config.card_base + "/" + row).then(function (r) {
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      return r.json();
+    }).then(function (fields) { cardCache[row] = fields; return fields; });
+  }
+
+  function hoverDot(e) {
+    if (dotLayers.length) theMap.getContainer().style.cursor = nearestDot(e.containerPoint) ? "pointer" : "";
+  }
+
+  function addDenseDots(group, source, eventType) {
+    pending(group, withData(source).then(function (data) { group.addLayer(new DotsLayer(data, eventType)); }));
+  }
+
+  function fitTo(bounds) {
+    if (bounds) theMap.fitBounds(bounds, { padding: [30, 30], maxZoom: config.fit_max_zoom });
+  }
+
+  // Called last in a view's group: once its data has arrived and is drawn, show the selection, frame the
+  // view when needed and announce the paint (window.__dmPainted, which tests and the benchmark wait on).
+  function finishView(group, spec) {
+    var cardBaseChanged = config.card_base !== spec.card_base;
+    config.card_base = spec.card_base;
+    if (cardBaseChanged) cardCache = {};
+    Promise.all(group.__dmPending || []).then(function () {
+      window.__dmView = spec;
+      var s = spec.selected;
+      if (s) {
+        markSelected(s.latlng, s.offset);
+        if (!card || card.eventId !== s.card.event_id) openCard(s.latlng, s.card);
+      } else {
+        clearHighlight();
+        closeCard();
       }
-    }).addTo(group);
-  }
-
-  function addRoute(group, legs) {
-    legs.forEach(function (leg) {
-      var line = L.polyline(leg.path, { color: "#1f4e8c", weight: 3, opacity: 0.85 });
-      line.bindTooltip(card([["dm-title", leg.title], ["dm-meta", leg.distance], ["dm-meta", leg.dates]]),
-        { sticky: true, opacity: 0.95 });
-      line.addTo(group);
-      var arrow = el("span", "dm-arrow", "\u27a4");
-      arrow.style.transform = "rotate(" + leg.arrow_angle + "deg)";
-      L.marker(leg.arrow_at, { icon: L.divIcon({ className: "dm-arrow-icon", html: arrow, iconSize: [18, 18],
-        iconAnchor: [9, 9] }), interactive: false, keyboard: false }).addTo(group);
+      var visible = theMap.getBounds();
+      if (!fittedOnce || (spec.bounds && !visible.intersects(L.latLngBounds(spec.bounds)))) fitTo(spec.bounds);
+      else if (s && spec.pan_to_selected && !visible.contains(s.latlng)) theMap.panTo(s.latlng);
+      fittedOnce = true;
+      requestAnimationFrame(function () {
+        window.__dmPainted = { view: spec.key, count: spec.count, at: performance.now() };
+      });
     });
   }
 
-  function addLegend(map, items, caption) {
-    var legend = L.control({ position: "bottomleft" });
-    legend.onAdd = function () {
-      var box = el("div", "dm-legend");
-      box.appendChild(el("div", "dm-legend-title", caption));
-      items.forEach(function (item) {
-        var row = el("div", "dm-legend-row");
-        var swatch = el("span", "dm-swatch dm-swatch-" + item.shape);
-        swatch.style.background = item.shape === "zone" ? "rgba(217,83,79,0.25)" : item.color;
-        swatch.style.borderColor = item.color;
-        row.appendChild(swatch);
-        row.appendChild(el("span", null, item.label));
-        box.appendChild(row);
-      });
-      L.DomEvent.disableClickPropagation(box);
-      return box;
-    };
-    legend.addTo(map);
-  }
-
-  window.DashboardMap = { addBasemap: addBasemap, addEvents: addEvents, addDensePoints: addDensePoints, addZones: addZones,
-    addRoute: addRoute, addLegend: addLegend };
+  window.DashboardMap = { init: init, addBasemap: addBasemap, addLegend: addLegend, addRoute: addRoute,
+    addZones: addZones, addEvents: addEvents, addDenseDots: addDenseDots, finishView: finishView };
 })();

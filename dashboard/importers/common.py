@@ -1,0 +1,644 @@
+"""What the importers share: published files read as streams, their dates and columns, and one writer.
+
+An importer turns each input row into an events.csv row (and, for warnings, zones). `write_into` merges
+them into the data folder by event id, checks the merged folder exactly as `python -m dashboard validate`
+would, and only then replaces the files, each with `write_text_atomic`: a bad file or a bad merge leaves
+the folder as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import math
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+from ..config import Settings
+from ..errors import DashboardError, DataError
+from ..files import write_text_atomic
+from ..loading import load_dataset
+from ..schema import (EVENT_COLUMNS, EVENT_TYPES, EVENTS_FILE, GEOCODE_CACHE_FILE, LOCATION_COLUMNS, LOCATIONS_FILE,
+                      TYPE_COLUMNS, TYPES_FILE, ZONES_FILE, EventType)
+from ..validation import ID_PATTERN, URL_PATTERN, Problem, errors_only
+
+EVENT_FIELDS: tuple[str, ...] = tuple(c.name for c in EVENT_COLUMNS)
+# Problems kept to print: a million-row file with a systematic fault would otherwise print a million lines;
+# the rest are counted in the summary.
+MAX_PROBLEMS_KEPT = 200
+# How often the progress line is redrawn, in seconds.
+PROGRESS_EVERY = 0.25
+
+
+class ImportRefused(DataError):
+    """Nothing was written: the input or the merged folder has problems (all of them are carried)."""
+
+    def __init__(self, problems: list[Problem], reason: str):
+        super().__init__(problems)
+        self.reason = reason
+
+
+class UsageError(DashboardError, ValueError):
+    """A command-line choice that cannot work (an unknown --map field, a bad --bbox)."""
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """How to read the inputs: renamed columns, their encoding, a box to keep, whether bad rows stop it."""
+
+    column_map: dict[str, str] = field(default_factory=dict)  # the format's field -> the file's column
+    encoding: str = "utf-8"
+    bbox: tuple[float, float, float, float] | None = None  # south, west, north, east (degrees)
+    strict: bool = False  # a row with a problem refuses the whole import instead of being skipped
+    progress: Callable[[int, int, str], None] | None = None  # (bytes read, bytes in all, file name)
+
+
+@dataclass
+class ImportBatch:
+    """Everything read from the input files, ready to merge into a data folder."""
+
+    format_name: str
+    events: dict[str, list[str]] = field(default_factory=dict)  # event_id -> values in EVENT_FIELDS order
+    zones: dict[str, list[dict]] = field(default_factory=dict)  # event_id -> GeoJSON features
+    types: dict[str, EventType] = field(default_factory=dict)  # declared types the events use
+    problems: list[Problem] = field(default_factory=list)  # the first MAX_PROBLEMS_KEPT
+    problem_count: int = 0
+    files_read: int = 0
+    rows_read: int = 0
+    skipped: Counter = field(default_factory=Counter)  # why -> rows
+    layouts: Counter = field(default_factory=Counter)  # file layout or version -> rows
+    rows_folded: int = 0  # rows that added to an event read before (one actor per row)
+    replaced_by_later_file: int = 0
+
+    def report(self, problem: Problem) -> None:
+        """Keep a problem (an error skips its row; a warning does not)."""
+        self.problem_count += 1
+        if len(self.problems) < MAX_PROBLEMS_KEPT:
+            self.problems.append(problem)
+
+    def skip(self, problem: Problem) -> None:
+        """A row that cannot become an event: reported with its file, row, column and value, then skipped."""
+        self.skipped["a problem in the row (listed above)"] += 1
+        self.report(Problem(problem.file, problem.row, problem.column, problem.value,
+                            problem.message + "; row skipped"))
+
+    def add(self, event_id: str, row: list[str], zones: list[dict] | None = None) -> None:
+        """Add an event; one that an earlier file gave already is replaced (the later export wins)."""
+        if event_id in self.events:
+            self.replaced_by_later_file += 1
+        self.events[event_id] = row
+        if zones:
+            self.zones[event_id] = zones
+        else:
+            self.zones.pop(event_id, None)
+
+
+class RowError(ValueError):
+    """One bad value in a row: the column and value that are wrong, and why."""
+
+    def __init__(self, column: str, value: str, message: str):
+        super().__init__(message)
+        self.column, self.value, self.message = column, value, message
+
+
+# ---------------------------------------------------------------------------------------------------------
+# values
+
+
+def event_row(**values: str) -> list[str]:
+    """An events.csv row in contract order; unknown names are a programming error."""
+    unknown = set(values) - set(EVENT_FIELDS)
+    if unknown:
+        raise KeyError(f"not events.csv columns: {sorted(unknown)}")
+    return [" ".join(values.get(name, "").split()) if name != "description" and name != "notes"
+            else values.get(name, "").strip() for name in EVENT_FIELDS]
+
+
+def make_id(prefix: str, raw: str, column: str) -> str:
+    """`prefix-raw` as an event_id, or a RowError naming the value."""
+    raw = raw.strip()
+    if not raw:
+        raise RowError(column, raw, "required value is blank")
+    event_id = f"{prefix}-{raw}"
+    if not re.fullmatch(ID_PATTERN, event_id):
+        raise RowError(column, raw, "cannot make an event_id of it: use letters, digits, '-', '_', '.', ':'")
+    return event_id
+
+
+def slug(text: str) -> str:
+    """`Explosions/Remote violence` -> `explosions_remote_violence`."""
+    return re.sub(r"[^a-z0-9]+", "_", text.casefold()).strip("_")[:48]
+
+
+def parse_number(text: str, column: str, low: float, high: float) -> float:
+    """A decimal number within [low, high], or a RowError."""
+    value = text.strip()
+    try:
+        number = float(value)
+    except ValueError:
+        raise RowError(column, text, "not a number") from None
+    if not math.isfinite(number):
+        raise RowError(column, text, "not a number")
+    if not low <= number <= high:
+        raise RowError(column, text, f"out of range {low:g} to {high:g}")
+    return number
+
+
+def format_coordinate(value: float) -> str:
+    """Up to 6 decimals (about 10 cm), no trailing zeros."""
+    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def check_coordinates(lat_text: str, lon_text: str, lat_column: str, lon_column: str) -> tuple[float, float]:
+    """Latitude and longitude as numbers in range, or a RowError naming the bad one."""
+    return (parse_number(lat_text, lat_column, -90, 90), parse_number(lon_text, lon_column, -180, 180))
+
+
+def inside_bbox(lat: float, lon: float, bbox: tuple[float, float, float, float] | None) -> bool:
+    """Whether (lat, lon) is in the box south, west, north, east; west > east crosses the antimeridian."""
+    if bbox is None:
+        return True
+    south, west, north, east = bbox
+    if not south <= lat <= north:
+        return False
+    return west <= lon <= east if west <= east else (lon >= west or lon <= east)
+
+
+def clean_url(text: str) -> str | None:
+    """An http(s) address that passes the contract's check (unsafe characters %-encoded), else None."""
+    url = text.strip()
+    if not re.match(r"(?i)https?://", url):
+        return None
+    if re.fullmatch(URL_PATTERN, url):
+        return url
+    url = quote(url, safe=":/?#[]@!$&()*+,;=%~-._")
+    return url if re.fullmatch(URL_PATTERN, url) else None
+
+
+def host_of(url: str) -> str:
+    """The site of an address, without `www.`: what a reader recognises as the publisher."""
+    host = urlsplit(url).hostname or ""
+    return host[4:] if host.startswith("www.") else host
+
+
+_MONTHS = {name: number for number, names in enumerate(
+    [(), ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
+     ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
+     ("december", "dec")]) for name in names}
+_ISO = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?")
+_DAY_MONTH_YEAR = re.compile(r"(\d{1,2})[-\s]+([A-Za-z]+)\.?[-\s,]+(\d{4}|\d{2})")  # 5-Aug-24, 21 March 2020
+_MONTH_DAY_YEAR = re.compile(r"([A-Za-z]+)\.?\s+(\d{1,2}),?\s+(\d{4})")  # March 21, 2020
+_DAY_FIRST_SLASH = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")  # 21/03/2020, as ACLED's older files wrote it
+_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")  # 20200321, GDELT's SQLDATE
+DATE_FORMS = "2020-03-21, 21-Mar-20, 21 March 2020 or March 21, 2020"
+
+
+def parse_date(text: str, column: str, *, day_first_slash: bool = False, compact: bool = False) -> date:
+    """A calendar date in one of the forms published files use (see DATE_FORMS), or a RowError."""
+    value = text.strip()
+    forms = DATE_FORMS + (" or 21/03/2020 (day first)" if day_first_slash else "") + (
+        " or 20200321" if compact else "")
+    if not value:
+        raise RowError(column, text, "required value is blank")
+    try:
+        if match := _ISO.fullmatch(value):
+            return date(int(match[1]), int(match[2]), int(match[3]))
+        if match := _DAY_MONTH_YEAR.fullmatch(value):
+            return date(_year(match[3]), _month(match[2]), int(match[1]))
+        if match := _MONTH_DAY_YEAR.fullmatch(value):
+            return date(int(match[3]), _month(match[1]), int(match[2]))
+        if day_first_slash and (match := _DAY_FIRST_SLASH.fullmatch(value)):
+            return date(int(match[3]), int(match[2]), int(match[1]))
+        if compact and (match := _COMPACT.fullmatch(value)):
+            return date(int(match[1]), int(match[2]), int(match[3]))
+    except (ValueError, KeyError):
+        raise RowError(column, text, f"not a real date (expected {forms})") from None
+    raise RowError(column, text, f"not a date in a form this importer reads ({forms})")
+
+
+def _month(name: str) -> int:
+    return _MONTHS[name.casefold()]
+
+
+def _year(text: str) -> int:
+    # a spreadsheet's two-digit year, read as Python's %y does: 69-99 are 1969-1999, 00-68 are 2000-2068
+    if len(text) == 4:
+        return int(text)
+    return (1900 if int(text) >= 69 else 2000) + int(text)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# files
+
+
+def parse_column_map(pairs: Sequence[str]) -> dict[str, str]:
+    """`["area=coordinates_raw"]` -> `{"area": "coordinates_raw"}`; a pair without '=' is a UsageError."""
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, column = pair.partition("=")
+        if not sep or not name.strip() or not column.strip():
+            raise UsageError(f"--map expects FIELD=COLUMN, got {pair!r}")
+        mapping[name.strip()] = column.strip()
+    return mapping
+
+
+def check_column_map(column_map: dict[str, str], fields: Sequence[str], format_name: str) -> None:
+    """Every --map FIELD must be one this format reads."""
+    unknown = [name for name in column_map if name not in fields]
+    if unknown:
+        raise UsageError(f"--map names {', '.join(map(repr, unknown))}, not a field of {format_name} files; "
+                         f"its fields are: {', '.join(fields)}")
+
+
+class _CountingLines:
+    """Lines of a text stream, counting characters read for the progress line."""
+
+    def __init__(self, stream: io.TextIOBase):
+        self.stream = stream
+        self.chars = 0
+        self.line = 0
+
+    def __iter__(self) -> Iterator[str]:
+        for line in self.stream:
+            self.line += 1
+            self.chars += len(line)
+            yield line
+
+
+@contextlib.contextmanager
+def open_lines(path: Path, encoding: str) -> Iterator[tuple[_CountingLines, int]]:
+    """The lines of a text file, or of the one data file inside a .zip, with the size to read.
+
+    A byte-order mark is dropped. Raises ImportRefused when the file is missing or the zip is not one file.
+    """
+    name = path.name
+    if not path.is_file():
+        raise ImportRefused([Problem(name, None, None, str(path), "file not found")], "cannot read the input")
+    codec = "utf-8-sig" if encoding.replace("_", "-").lower() in ("utf-8", "utf8") else encoding
+    with contextlib.ExitStack() as stack:
+        if zipfile.is_zipfile(path):
+            archive = stack.enter_context(zipfile.ZipFile(path))
+            members = [m for m in archive.infolist() if not m.is_dir()]
+            if len(members) != 1:
+                listed = ", ".join(m.filename for m in members[:5]) or "nothing"
+                raise ImportRefused([Problem(name, None, None, listed,
+                                             f"the zip holds {len(members)} files; give the one to import")],
+                                    "cannot read the input")
+            binary = stack.enter_context(archive.open(members[0]))
+            size = members[0].file_size
+        else:
+            binary = stack.enter_context(path.open("rb"))
+            size = path.stat().st_size
+        try:
+            stream = io.TextIOWrapper(binary, encoding=codec, newline="")
+        except LookupError:
+            raise UsageError(f"unknown --encoding {encoding!r} (try utf-8, cp1252 or latin-1)") from None
+        lines = _CountingLines(stream)
+        try:
+            yield lines, size
+        except UnicodeDecodeError as exc:
+            bad = exc.object[exc.start: exc.start + 4] if isinstance(exc.object, bytes) else b""
+            raise ImportRefused([Problem(name, lines.line + 1, None, repr(bad),
+                                         f"not {encoding} text: save the file as UTF-8, or name its encoding "
+                                         "with --encoding (for example cp1252 for a spreadsheet's CSV)")],
+                                "cannot read the input") from None
+
+
+class Progress:
+    """Reports bytes read across all input files to options.progress, at most every PROGRESS_EVERY seconds."""
+
+    def __init__(self, options: ImportOptions, paths: Sequence[Path]):
+        self.callback = options.progress
+        self.total = sum(p.stat().st_size for p in paths if p.is_file())
+        self.done_before = 0
+        self.last = 0.0
+
+    def update(self, path: Path, lines: _CountingLines, size: int) -> None:
+        """`size` is the length of the text being read (a zip's is its unpacked size), to scale to the file."""
+        if self.callback is None:
+            return
+        now = time.monotonic()
+        if now - self.last < PROGRESS_EVERY:
+            return
+        self.last = now
+        fraction = min(1.0, lines.chars / size) if size else 1.0
+        self.callback(self.done_before + int(fraction * path.stat().st_size), self.total, path.name)
+
+    def finish_file(self, path: Path) -> None:
+        self.done_before += path.stat().st_size
+        if self.callback is not None:
+            self.callback(self.done_before, self.total, path.name)
+
+
+def header_key(text: str) -> str:
+    """How a header cell is matched: case, spaces and a stray byte-order mark do not matter."""
+    return text.replace("\ufeff", "").strip().strip('"').casefold()
+
+
+def find_columns(header: list[str], fields: Sequence[str], required: Sequence[str], column_map: dict[str, str],
+                 file: str) -> dict[str, int]:
+    """Field -> position in the header (by name, or by --map), or ImportRefused naming what is missing."""
+    positions: dict[str, int] = {}
+    for index, cell in enumerate(header):
+        key = header_key(cell)
+        if key and key not in positions:
+            positions[key] = index
+    found: dict[str, int] = {}
+    problems = []
+    for name in fields:
+        column = column_map.get(name, name)
+        if header_key(column) in positions:
+            found[name] = positions[header_key(column)]
+        elif name in column_map:
+            problems.append(Problem(file, 1, column, column,
+                                    f"column given by --map {name}={column} is not in the header row"))
+        elif name in required:
+            problems.append(Problem(file, 1, name, "", "required column is missing from the header row"
+                                    + (f" (if the file names it otherwise, add --map {name}=COLUMN)")))
+    if problems:
+        shown = ", ".join(cell for cell in header if cell.strip())
+        problems.append(Problem(file, 1, None, shown[:200], "the header row this file has"))
+        raise ImportRefused(problems, "the file is not in the expected layout")
+    return found
+
+
+def sniff_delimiter(first_line: str, wanted: Sequence[str]) -> str:
+    """The delimiter (comma, semicolon, tab or '|') under which the header holds most of the wanted names."""
+    best, best_count = ",", -1
+    for delimiter in (",", ";", "\t", "|"):
+        cells = next(csv.reader([first_line], delimiter=delimiter), [])
+        count = sum(1 for cell in cells if header_key(cell) in wanted)
+        if count > best_count:
+            best, best_count = delimiter, count
+    return best
+
+
+def read_csv_records(path: Path, options: ImportOptions, fields: Sequence[str], required: Sequence[str],
+                     progress: Progress) -> Iterator[tuple[int, list[str], dict[str, int]]]:
+    """(row number, cells, field -> position) for each record of a CSV file with a header row.
+
+    Rows are numbered as a spreadsheet shows them (the header is row 1). A record with another number of
+    cells than the header is yielded as it is: the caller reports it.
+    """
+    with open_lines(path, options.encoding) as (lines, size):
+        iterator = iter(lines)
+        first = next((line for line in iterator if line.strip()), None)
+        if first is None:
+            raise ImportRefused([Problem(path.name, None, None, "", "file is empty")], "cannot read the input")
+        wanted = {header_key(options.column_map.get(name, name)) for name in fields}
+        delimiter = sniff_delimiter(first, wanted)
+        reader = csv.reader(_chain_first(first, iterator), delimiter=delimiter, strict=False)
+        try:
+            header = next(reader)
+            columns = find_columns(header, fields, required, options.column_map, path.name)
+            for number, cells in enumerate(reader, start=2):
+                if not any(cell.strip() for cell in cells):
+                    continue
+                yield number, cells, columns
+                progress.update(path, lines, size)
+        except csv.Error as exc:
+            raise ImportRefused([Problem(path.name, lines.line, None, "", f"cannot parse the CSV: {exc}")],
+                                "cannot read the input") from None
+    progress.finish_file(path)
+
+
+def _chain_first(first: str, rest: Iterator[str]) -> Iterator[str]:
+    yield first
+    yield from rest
+
+
+def cell(cells: list[str], columns: dict[str, int], name: str) -> str:
+    """The stripped value of a field, '' when the file has no such column."""
+    index = columns.get(name)
+    return cells[index].strip() if index is not None and index < len(cells) else ""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# writing a data folder
+
+
+@dataclass
+class WriteReport:
+    """What `write_into` did to the folder."""
+
+    into: Path
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    kept: int = 0
+    types_added: list[str] = field(default_factory=list)
+    zones: int = 0
+    files_written: list[str] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.new + self.updated + self.unchanged + self.kept
+
+
+def write_into(batch: ImportBatch, into: Path, settings: Settings) -> WriteReport:
+    """Merge the batch into the data folder `into` by event id and write it; refuse if it would not load.
+
+    Existing events keep their rows unless an imported event has the same event_id (the import replaces
+    it, zones included); declared types already in types.csv keep their look. The merged folder is built
+    in a scratch folder, loaded and validated there, and only then are the changed files replaced, one by
+    one with write_text_atomic, in an order (types, gazetteer, events, zones) in which every step is valid.
+    """
+    into.mkdir(parents=True, exist_ok=True)
+    with _folder_lock(into):
+        existing_problems = _check_existing(into, settings)
+        if existing_problems:
+            raise ImportRefused(existing_problems,
+                                f"the data already in {into} has problems: fix them first "
+                                f"(python -m dashboard validate --data-dir {into})")
+        report = WriteReport(into=into)
+        texts = {
+            TYPES_FILE: _merge_types(into / TYPES_FILE, batch.types, report),
+            EVENTS_FILE: _merge_events(into / EVENTS_FILE, batch.events, report),
+            ZONES_FILE: _merge_zones(into / ZONES_FILE, batch.zones, set(batch.events), report),
+        }
+        if not (into / LOCATIONS_FILE).exists():
+            texts[LOCATIONS_FILE] = ",".join(c.name for c in LOCATION_COLUMNS) + "\n"
+        changed = {name: text for name, text in texts.items()
+                   if text is not None and _differs(into / name, text)}
+        dataset_warnings = _check_merged(into, texts, settings)
+        report.warnings = dataset_warnings
+        for name in (TYPES_FILE, LOCATIONS_FILE, EVENTS_FILE, ZONES_FILE):
+            if name in changed:
+                write_text_atomic(into / name, changed[name])
+                report.files_written.append(name)
+        return report
+
+
+@contextlib.contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """Two imports into one folder at once take turns (an advisory lock on the folder itself, POSIX)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no flock; the atomic writes still keep every file whole
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _check_existing(into: Path, settings: Settings) -> list[Problem]:
+    """The problems of the folder as it is, when it holds events already; [] for a new folder."""
+    if not (into / EVENTS_FILE).exists():
+        return []
+    try:
+        load_dataset(_settings_for(into, settings))
+    except DataError as exc:
+        return exc.problems
+    return []
+
+
+def _check_merged(into: Path, texts: dict[str, str | None], settings: Settings) -> list[Problem]:
+    """Load the merged folder from a scratch copy; ImportRefused with every problem if it does not load."""
+    scratch = Path(tempfile.mkdtemp(prefix=f".import.{os.getpid()}.", dir=into))
+    try:
+        for name in (LOCATIONS_FILE, GEOCODE_CACHE_FILE, TYPES_FILE, EVENTS_FILE, ZONES_FILE):
+            text = texts.get(name)
+            if text is not None:
+                (scratch / name).write_text(text, encoding="utf-8")
+            elif (into / name).exists():
+                shutil.copyfile(into / name, scratch / name)
+        try:
+            dataset = load_dataset(_settings_for(scratch, settings))
+        except DataError as exc:
+            raise ImportRefused(exc.problems, f"the merged data would not load; nothing was written to {into}") \
+                from None
+        return dataset.warnings
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _settings_for(data_dir: Path, settings: Settings) -> Settings:
+    return Settings(data_dir=data_dir, max_file_bytes=settings.max_file_bytes)
+
+
+def _differs(path: Path, text: str) -> bool:
+    try:
+        return path.read_bytes() != text.encode("utf-8")
+    except FileNotFoundError:
+        return True
+
+
+def _read_csv_text(path: Path) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of an existing data file (already validated, so UTF-8 and comma-separated)."""
+    if not path.exists():
+        return [], []
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+    rows = [row for row in rows if any(c.strip() for c in row)]
+    if not rows:
+        return [], []
+    return [h.strip() for h in rows[0]], rows[1:]
+
+
+def _csv_text(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def _merge_events(path: Path, imported: dict[str, list[str]], report: WriteReport) -> str:
+    """events.csv text: existing rows in their order (an imported id replaces its row), then the new ones.
+
+    Columns the existing file has beyond the contract are kept (blank on imported rows).
+    """
+    header, rows = _read_csv_text(path)
+    extra = [name for name in header if name and name not in EVENT_FIELDS]
+    out_header = list(EVENT_FIELDS) + extra
+    positions = {name: header.index(name) for name in header if name}
+    id_at = positions.get("event_id")
+    merged: list[list[str]] = []
+    seen: set[str] = set()
+    for row in rows:
+        values = [row[positions[name]] if name in positions and positions[name] < len(row) else ""
+                  for name in out_header]
+        event_id = row[id_at].strip() if id_at is not None and id_at < len(row) else ""
+        if event_id in imported:
+            new = imported[event_id] + values[len(EVENT_FIELDS):]  # the folder's own extra columns stay
+            if [v.strip() for v in values] == [v.strip() for v in new]:
+                report.unchanged += 1
+            else:
+                report.updated += 1
+            merged.append(new)
+            seen.add(event_id)
+        else:
+            report.kept += 1
+            merged.append(values)
+    for event_id, values in imported.items():
+        if event_id not in seen:
+            report.new += 1
+            merged.append(values + [""] * len(extra))
+    return _csv_text(out_header, merged)
+
+
+def _merge_types(path: Path, declared: dict[str, EventType], report: WriteReport) -> str | None:
+    """types.csv text with the batch's new types appended; None when there is nothing to declare."""
+    header, rows = _read_csv_text(path)
+    type_fields = [c.name for c in TYPE_COLUMNS]
+    if not header:
+        header = type_fields
+    key_at = header.index("event_type") if "event_type" in header else None
+    have = {row[key_at].strip() for row in rows if key_at is not None and key_at < len(row)}
+    added = [t for key, t in declared.items() if key not in have and key not in EVENT_TYPES]
+    if not added and not rows:
+        return None
+    for event_type in added:
+        values = {"event_type": event_type.key, "label": event_type.label, "description": event_type.description,
+                  "color": event_type.color, "radius": str(event_type.radius)}
+        rows.append([values.get(name, "") for name in header])
+        report.types_added.append(event_type.key)
+    return _csv_text(header, rows)
+
+
+def _merge_zones(path: Path, imported: dict[str, list[dict]], imported_ids: set[str],
+                 report: WriteReport) -> str | None:
+    """zones.geojson text: existing zones minus those of re-imported events, then the imported ones."""
+    features: list[dict] = []
+    if path.exists():
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        features = [f for f in data.get("features", [])
+                    if str((f.get("properties") or {}).get("event_id", "")).strip() not in imported_ids]
+    for zones in imported.values():
+        features.extend(zones)
+    if not features and not path.exists():
+        return None
+    report.zones = len(features)
+    lines = ",\n".join("  " + json.dumps(f, ensure_ascii=False, separators=(",", ":")) for f in features)
+    return '{\n "type": "FeatureCollection",\n "features": [\n' + lines + ("\n" if lines else "") + " ]\n}\n"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the command line's progress line
+
+
+def print_progress(done: int, total: int, name: str) -> None:
+    """A one-line progress bar on stderr (the CLI passes it only when stderr is a terminal)."""
+    width = 30
+    filled = round(width * done / total) if total else width
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done / 1e6:8.1f} of {total / 1e6:.1f} MB "
+                     f"{name[:40]:<40}")
+    sys.stderr.flush()

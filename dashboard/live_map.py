@@ -1,0 +1,46 @@
+"""The map as the page shows it: the session-long base map with its assets served by the dashboard, and
+each view's feature group, built once per distinct view and shared by every session that shows it."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+
+import folium
+
+from .filters import FilterState
+from .map_builder import BASEMAP_ASSET, Selection, build_base_map, build_view_group
+from .offline import localize_assets
+from .prepared import PreparedData, view_of
+from .serving import IFRAME_BASE, PAYLOADS, asset_url
+
+VIEW_GROUPS_KEPT = 64  # distinct (view, selection) groups; each holds URLs and small inline data only
+
+
+def view_key(data: PreparedData, state: FilterState) -> str:
+    """A short name for one view of one data set (what window.__dmPainted reports)."""
+    return hashlib.sha256(repr((data.data_key, state)).encode()).hexdigest()[:16]
+
+
+def base_map(data: PreparedData) -> folium.Map:
+    """Built afresh each run (streamlit-folium adds the view group to it), but rendering the same script
+    every time, so the iframe is never remounted."""
+    return localize_assets(build_base_map(data.types, asset_url(BASEMAP_ASSET)))
+
+
+def publish(payload: dict) -> str:
+    """Keep a large payload in the server's memory and return the URL the map fetches it from."""
+    return f"{IFRAME_BASE}/payload/{PAYLOADS.put(payload)}"
+
+
+@lru_cache(maxsize=VIEW_GROUPS_KEPT)
+def view_group(data: PreparedData, state: FilterState, selected: str | None, pushes: int,
+               pan: bool) -> folium.FeatureGroup:
+    """The feature group of one view with one selection. Cached: the same view renders the same script,
+    so a rerun that changes nothing on the map swaps nothing in the map. (`pushes` only keys the cache.)"""
+    view = view_of(data, state)
+    rows = view.events[view.events["event_id"] == selected] if selected else view.events.iloc[:0]
+    selection = Selection(rows.iloc[0] if len(rows) else None, pan=pan)
+    group = build_view_group(view, data.cut, data.types, key=view_key(data, state), selection=selection,
+                             card_base=f"{IFRAME_BASE}/card/{data.data_key}", publish=publish)
+    return localize_assets(group)

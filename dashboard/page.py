@@ -1,0 +1,143 @@
+"""The page (served by `streamlit run dashboard/app.py [-- --data-dir DIR]`). Glue only: widgets, state, panels.
+
+What reruns when: a filter reruns the view fragment (summary, map, details, chart, table); a date change
+or a Play tick reruns the view fragment too; a map click reruns only the details and the table (the map
+drew its card itself); a table selection reruns the map, the details and the table. The map's iframe is
+never remounted: its base map renders the same script on every run and each view arrives as a feature
+group that streamlit-folium swaps in place.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `streamlit run` puts only dashboard/ on the path
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from dashboard import live_map, serving, ui
+from dashboard import page_state as ps
+from dashboard.config import load_settings
+from dashboard.errors import DashboardError, DataError
+from dashboard.export import build_feature_collection, events_csv, to_geojson_text
+from dashboard.filters import View
+from dashboard.map_builder import build_standalone_map, load_basemap_json
+from dashboard.offline import standalone_html
+from dashboard.prepared import PreparedData, data_stamp, prepare, view_of
+from dashboard.selection import RETURNED_OBJECTS
+
+MAP_HEIGHT = 640  # px: a laptop screen shows the map and the details beside it
+
+
+def data_dir_argument() -> str | None:
+    args = sys.argv[1:]
+    return args[args.index("--data-dir") + 1] if "--data-dir" in args[:-1] else None
+
+
+def view_downloads(view: View, data: PreparedData) -> dict:
+    """Label -> (builder, file name, MIME type): the CSV, the GeoJSON (as `python -m dashboard export`)
+    and a self-contained HTML map of the view."""
+    return {
+        "Download CSV": (lambda: events_csv(view.events), "events_in_view.csv", "text/csv"),
+        "Download GeoJSON": (lambda: to_geojson_text(build_feature_collection(view.events, view.legs, view.zones)),
+                             "events_in_view.geojson", "application/geo+json"),
+        "Download map (HTML)": (lambda: standalone_html(build_standalone_map(view, data.cut, data.types,
+                                                                             load_basemap_json())),
+                                "map_in_view.html", "text/html"),
+    }
+
+
+st.set_page_config(page_title="Taiwan Strait & Pacific events", page_icon="🗺️", layout="wide")
+settings = load_settings(data_dir_argument())
+if not serving.routes_mounted():
+    st.error("The map's files are served by the dashboard's own server. Start it with "
+             "`streamlit run dashboard/app.py` (not page.py).")
+    st.stop()
+serving.configure(settings.max_payload_bytes)
+try:
+    # cache_resource, not cache_data: one shared, read-only copy instead of unpickling 100,000 rows a rerun
+    data = st.cache_resource(prepare, show_spinner="Loading data…")(str(settings.data_dir), data_stamp(settings))
+except DataError as exc:
+    ui.render_data_errors(exc.problems, str(settings.data_dir), settings.max_problems_shown)
+    st.stop()
+serving.DATASETS.register(data.data_key, data.dataset.events, {k: t.label for k, t in data.types.items()})
+ps.init_state(st.session_state, st.query_params.to_dict(), data)
+for notice in st.session_state.pop("notices", ()):
+    st.toast(notice, icon="ℹ️")
+
+
+def rerun_view() -> None:
+    st.rerun("view")
+
+
+def on_map_click() -> None:
+    """The map drew the card already: only the details and the table's mark follow (the URL with them)."""
+    if ps.select_from_map(st.session_state, st.session_state.get("map"), data):
+        st.rerun(["details", "table"])
+    st.rerun("details")  # not an event (a route leg): nothing changes, rerun the least
+
+
+def on_table_select() -> None:
+    if ps.select_from_table(st.session_state, st.session_state.get("table"), st.session_state.get("table_ids", [])):
+        st.rerun(["map", "details", "table"])
+
+
+ui.render_title()
+ui.render_filters(data.types, data.actors, on_change=rerun_view)
+ui.render_warnings(data.dataset.warnings)
+
+
+@st.fragment(key="map")
+def map_panel(view: View) -> None:
+    state = ps.filter_state(st.session_state)
+    selected, pushes, pan = ps.map_selection(st.session_state, live_map.view_key(data, state))
+    st_folium(live_map.base_map(data), key="map", height=MAP_HEIGHT, use_container_width=True,
+              returned_objects=RETURNED_OBJECTS, on_change=on_map_click,
+              feature_group_to_add=live_map.view_group(data, state, selected, pushes, pan))
+
+
+@st.fragment(key="details")
+def details_panel(view: View) -> None:
+    ui.render_details(ps.selected_event(st.session_state, view), data.types)
+    query = ps.current_query(st.session_state, data)
+    if query != st.query_params.to_dict():
+        st.query_params.from_dict(query)
+
+
+@st.fragment(key="table")
+def table_panel(view: View) -> None:
+    st.session_state["table_ids"] = ui.render_table(view, st.session_state.get("selected"), data.types,
+                                                    on_select=on_table_select)
+
+
+@st.fragment(key="view", run_every=ps.PLAY_INTERVAL_SECONDS if st.session_state.playing else None)
+def view_panel() -> None:
+    if ps.play_tick_due(st.session_state, time.monotonic()):
+        ps.advance_play(st.session_state, data)  # before the slider exists: Streamlit forbids it after
+        if not st.session_state.playing:
+            st.rerun(scope="app")  # the end: stop the timer
+    if ui.render_timeline(data.first_day, data.last_day):
+        ps.toggle_play(st.session_state, data)
+        st.rerun(scope="app")  # the timer is set when the fragment is defined
+    state = ps.filter_state(st.session_state)
+    view = view_of(data, state)
+    ui.render_summary(view, state.start, state.end)
+    map_column, details_column = st.columns([3, 2])
+    with map_column:
+        map_panel(view)  # first, so that nothing below delays the map
+    with details_column:
+        details_panel(view)
+    ui.render_timeline_chart(view, state.start, state.end, data.types)
+    st.subheader("Events in view")
+    table_panel(view)
+    ui.render_downloads(view_downloads(view, data))
+
+
+try:
+    view_panel()
+except DashboardError as exc:
+    st.error(str(exc))
+st.caption(f"Data: {settings.data_dir} · basemap: Natural Earth (public domain) · every event links to its source.")
