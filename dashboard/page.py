@@ -94,9 +94,13 @@ ui.render_warnings(data.dataset.warnings)
 def map_panel(view: View) -> None:
     state = ps.filter_state(st.session_state)
     selected, pushes, pan = ps.map_selection(st.session_state, live_map.view_key(data, state))
-    st_folium(live_map.base_map(data), key="map", height=MAP_HEIGHT, use_container_width=True,
-              returned_objects=RETURNED_OBJECTS, on_change=on_map_click,
-              feature_group_to_add=live_map.view_group(data, state, selected, pushes, pan))
+    clicked = st_folium(live_map.base_map(data), key="map", height=MAP_HEIGHT, use_container_width=True,
+                        returned_objects=RETURNED_OBJECTS, on_change=on_map_click,
+                        feature_group_to_add=live_map.view_group(data, state, selected, pushes, pan))
+    # A browser's click arrives through on_map_click; a value that reached the session without its callback
+    # (Streamlit's AppTest sets it directly) is caught here, once.
+    if ps.select_from_map(st.session_state, clicked, data):
+        st.rerun(scope="app")
 
 
 @st.fragment(key="details")
@@ -119,9 +123,8 @@ def view_panel() -> None:
         ps.advance_play(st.session_state, data)  # before the slider exists: Streamlit forbids it after
         if not st.session_state.playing:
             st.rerun(scope="app")  # the end: stop the timer
-    if ui.render_timeline(data.first_day, data.last_day):
-        ps.toggle_play(st.session_state, data)
-        st.rerun(scope="app")  # the timer is set when the fragment is defined
+    if ui.render_timeline(data.first_day, data.last_day, on_play=lambda: ps.toggle_play(st.session_state, data)):
+        st.rerun(scope="app")  # the Play timer is set where the fragment is defined: start or stop it
     state = ps.filter_state(st.session_state)
     view = view_of(data, state)
     ui.render_summary(view, state.start, state.end)

@@ -66,14 +66,15 @@ def render_filters(types: Mapping[str, EventType], actors: list[str], on_change:
                           on_change=on_change)
 
 
-def render_timeline(first: date, last: date) -> bool:
-    """The date-range slider every panel follows, and Play/Pause; returns True when Play was pressed."""
+def render_timeline(first: date, last: date, on_play: Callable[[], None]) -> bool:
+    """The date-range slider every panel follows, and Play/Pause (`on_play` runs before the next run, when
+    the slider may still be moved); returns True when Play or Pause was pressed."""
     left, right = st.columns([6, 1], vertical_alignment="bottom")
     left.slider("Dates in view (local dates at each place)", min_value=first, max_value=last, key="date_range",
                 format="D MMM YYYY", step=timedelta(days=1))
     playing = st.session_state.get("playing", False)
     return right.button("⏸ Pause" if playing else "▶ Play", key="play_button", width="stretch",
-                        help="Step the end of the range forward one day at a time")
+                        help="Step the end of the range forward one day at a time", on_click=on_play)
 
 
 def render_timeline_chart(view: View, start: date, end: date, types: Mapping[str, EventType]) -> None:

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import parse_qs, urlparse
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
 
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOTS = REPO / "screenshots"
@@ -49,19 +51,22 @@ class Server:
 
 @contextmanager
 def dashboard_server(data_dir: Path | None = None, timeout: float = 60.0, script: str = "dashboard/app.py",
-                     log_path: Path | None = None) -> Iterator[Server]:
-    """Run `streamlit run <script>` on 127.0.0.1:<free port>; stop its process group afterwards."""
+                     log_path: Path | None = None, cwd: Path = REPO, python: str = sys.executable,
+                     prefix: tuple[str, ...] = (), env_extra: dict | None = None) -> Iterator[Server]:
+    """Run `streamlit run <script>` on 127.0.0.1:<free port> from `cwd` (as `prefix` says, e.g. as another
+    user); stop its process group afterwards."""
     port = free_port()
     env = dict(os.environ)
     if data_dir is not None:
         env["DASHBOARD_DATA_DIR"] = str(data_dir)
+    env.update(env_extra or {})
     if log_path is None and SCREENSHOTS.is_dir():
         log_path = SCREENSHOTS / f"server-{port}.log"
     log = open(log_path, "w") if log_path else subprocess.DEVNULL
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
+        [*prefix, python, "-m", "streamlit", "run", script, "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
@@ -121,10 +126,25 @@ class Watched:
     def map(self):
         return self.page.frame_locator(MAP_IFRAME).last
 
-    def wait_for_map(self):
+    def map_frame(self):
+        """The map iframe's document (for evaluate and wait_for_function)."""
+        self.page.locator(MAP_IFRAME).last.wait_for(timeout=TIMEOUT_MS)
+        return self.page.locator(MAP_IFRAME).last.element_handle().content_frame()
+
+    def painted(self) -> dict | None:
+        """What the map last announced it drew: {view, count, at} (window.__dmPainted)."""
+        return self.map_frame().evaluate("() => window.__dmPainted || null")
+
+    def wait_for_map(self, after: dict | None = None) -> dict:
+        """Wait until the map has drawn a view (a different one than `after`, if given) with its layers and
+        the basemap, and the summary is on the page; return what it drew."""
         self.map().locator(".leaflet-container").wait_for(timeout=TIMEOUT_MS)
+        view = (after or {}).get("view")
+        self.map_frame().wait_for_function("(v) => window.__dmPainted && window.__dmPainted.view !== v", arg=view,
+                                           timeout=TIMEOUT_MS)
         self.map().locator(".leaflet-dmBasemap-pane path").first.wait_for(timeout=TIMEOUT_MS, state="attached")
         self.summary()
+        return self.painted()
 
     def summary(self) -> tuple[int, int]:
         locator = self.page.get_by_text(SUMMARY).first
@@ -133,15 +153,16 @@ class Watched:
         return int(shown), int(total)
 
     def wait_until(self, condition, message: str, timeout_s: float = 30):
-        """Poll a condition while the page re-renders (the map iframe remounts after each change)."""
+        """Poll a condition while the page re-renders. Only a Playwright timeout inside the condition counts
+        as 'not yet'; any other error (a mistake in the condition) fails at once."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             try:
                 if condition():
                     return
-            except Exception:  # an element detached mid-check: the page is re-rendering
+            except PlaywrightTimeout:
                 pass
-            self.page.wait_for_timeout(250)
+            self.page.wait_for_timeout(100)
         raise AssertionError(message)
 
     def wait_for_summary(self, predicate, timeout_s: float = 30):
@@ -152,7 +173,7 @@ class Watched:
         return {k: v[-1] for k, v in parse_qs(urlparse(self.page.url).query).items()}
 
     def shot(self, name: str):
-        self.page.wait_for_timeout(600)  # let tiles of the vector basemap and transitions settle
+        self.page.wait_for_timeout(400)  # let the map's pan and zoom transitions end
         self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
     def check_clean(self):

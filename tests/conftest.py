@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import browser_support
-from dashboard.page_state import PreparedData, prepare
+from dashboard.prepared import PreparedData, prepare
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLED_DATA = REPO / "data"

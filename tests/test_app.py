@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+from dashboard import serving
+
+APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "page.py")
+serving.routes()  # AppTest runs the page in this process: it is served as under dashboard/app.py
 
 
 def run_app(params=None, data_dir=None, monkeypatch=None) -> AppTest:
@@ -42,7 +45,7 @@ def test_starts_on_the_bundled_data():
 def test_map_loads_no_asset_from_another_host():
     args = json.loads(map_element(run_app()).proto.json_args)
     links = args.get("css_links", []) + args.get("js_links", [])
-    assert links and all(link.startswith("../../app/static/") for link in links), links
+    assert links and all(link.startswith("../../dm/static/") for link in links), links
     assert "https://cdn" not in map_element(run_app()).proto.json_args
 
 
@@ -55,7 +58,23 @@ def test_date_range_changes_count_table_and_map():
     assert 0 < count < 55
     assert len(at.dataframe[0].value) == count
     assert "30 Nov 2024 – 06 Dec 2024" in summary(at)
-    assert map_element(at).proto.json_args != before
+    after = json.loads(map_element(at).proto.json_args)
+    before = json.loads(before)
+    assert after["feature_group"] != before["feature_group"], "the view's layers were not swapped"
+    assert after["script"] == before["script"] and after["key"] == before["key"], "the map would be remounted"
+
+
+def test_a_map_click_leaves_the_maps_layers_alone():
+    """The map drew the card itself; rebuilding its layers would close that card."""
+    at = run_app()
+    before = json.loads(map_element(at).proto.json_args)
+    at.session_state[map_element(at).key] = {
+        "last_active_drawing": {"type": "Feature", "properties": {"event_id": "lai-2024-guam"}},
+        "last_object_clicked_count": 1}
+    at.run()
+    assert at.session_state.selected == "lai-2024-guam"
+    after = json.loads(map_element(at).proto.json_args)
+    assert after["feature_group"] == before["feature_group"] and after["key"] == before["key"]
 
 
 def test_shared_link_reproduces_view_and_selection():

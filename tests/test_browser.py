@@ -2,6 +2,7 @@
 
 Each scenario saves a full-page screenshot under screenshots/ (ignored by git) for a person to look at.
 """
+
 from __future__ import annotations
 
 import csv
@@ -14,6 +15,8 @@ import pytest
 from browser_support import SCREENSHOTS, TIMEOUT_MS, Watched, dashboard_server
 
 pytestmark = pytest.mark.browser
+ALIVE = "() => window.__alive === 'still the same map'"
+SELECTED_RING = ".dm-ring-icon"
 
 
 @pytest.fixture(scope="module")
@@ -25,55 +28,126 @@ def base_url():
 
 @pytest.fixture
 def page(browser, base_url):
-    context = browser.new_context(viewport={"width": 1500, "height": 2300}, accept_downloads=True)
+    context = browser.new_context(viewport={"width": 1500, "height": 1400}, accept_downloads=True)
     watched = Watched(context.new_page(), base_url)
     yield watched
     context.close()
     watched.check_clean()
 
 
+def end_thumb(page):
+    return page.page.locator('[data-testid="stSlider"] input[type="range"]').nth(1)
+
+
+def click_table_row(page, row: int):
+    grid = page.page.locator('[data-testid="stDataFrame"]').first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    # The canvas grid: header ~35 px, rows ~35 px; the selection column is at the left.
+    page.page.mouse.click(box["x"] + 16, box["y"] + 35 + 35 * row + 17)
+
+
 def test_map_shows_route_zones_and_markers(page):
     page.open("?start=2024-05-01&end=2024-12-31")
     frame = page.map()
     assert frame.locator(".dm-stop").count() == 7, "seven numbered tour stops"
-    assert frame.locator(".dm-dot-icon").count() > 10
-    assert frame.locator("path.leaflet-interactive").count() >= 6 + 15  # 6 legs, 15 zones of the two 2024 drills
-    # the offline basemap's countries, in a pane under the events so that land never covers them
+    drawn = page.painted()["count"]
+    assert frame.locator(".dm-stop").count() + frame.locator(".dm-dot-icon").count() == drawn
+    assert frame.locator("path.leaflet-interactive").count() == 6 + 15  # legs, zones of the two 2024 drills
     assert frame.locator(".leaflet-dmBasemap-pane path").count() > 50
     assert frame.locator(".leaflet-dmBasemap-pane").evaluate("p => getComputedStyle(p).zIndex") == "250"
     assert frame.locator(".dm-legend").inner_text().startswith("Legend")
     box = frame.locator(".leaflet-container").bounding_box()
     assert box["width"] > 500 and box["height"] > 500
+    scripts = page.map_frame().evaluate("() => [...document.scripts].map(s => s.src).filter(Boolean)")
+    assert not [s for s in scripts if re.search("jquery|bootstrap|awesome", s, re.I)], scripts
     page.shot("01-map-overview")
 
 
-def test_clicking_the_honolulu_stop_shows_its_details(page):
+def test_the_map_is_never_remounted(page):
+    """A date change, filters, a search, a Play tick, a table selection and a click all update the living
+    map: a value set on its window survives them all."""
+    page.open()
+    page.map_frame().evaluate("() => { window.__alive = 'still the same map'; }")
+    painted = page.painted()
+
+    end_thumb(page).focus()
+    end_thumb(page).press("PageDown")
+    painted = page.wait_for_map(after=painted)
+    assert page.map_frame().evaluate(ALIVE), "a date change remounted the map"
+
+    page.page.get_by_label("Search titles, descriptions and places").fill("Guam")
+    page.page.get_by_label("Search titles, descriptions and places").press("Enter")
+    painted = page.wait_for_map(after=painted)
+    assert page.summary()[0] == painted["count"] and page.map_frame().evaluate(ALIVE), "a search remounted it"
+    page.page.get_by_label("Search titles, descriptions and places").fill("")
+    page.page.get_by_label("Search titles, descriptions and places").press("Enter")
+    painted = page.wait_for_map(after=painted)
+
+    page.page.get_by_role("combobox").first.click()  # event types
+    page.page.get_by_role("option", name="Arms sale").click()
+    page.page.keyboard.press("Escape")
+    painted = page.wait_for_map(after=painted)
+    assert page.map().locator(".dm-stop").count() == 0 and page.map_frame().evaluate(ALIVE), "a type filter"
+
+    page.page.get_by_role("button", name=re.compile("Play")).click()
+    painted = page.wait_for_map(after=painted)
+    page.page.get_by_role("button", name=re.compile("Pause")).click()
+    assert page.map_frame().evaluate(ALIVE), "a Play tick remounted the map"
+
+    painted = page.wait_for_map()
+    click_table_row(page, 0)
+    page.map().locator(SELECTED_RING).wait_for(timeout=TIMEOUT_MS)
+    page.map().locator(".dm-card-popup a.dm-source").wait_for(timeout=TIMEOUT_MS)
+    assert page.map_frame().evaluate(ALIVE), "a table selection remounted the map"
+
+    selected = page.query()["event"]
+    page.map().locator(".leaflet-popup-close-button").click()
+    page.map().locator(".dm-dot-icon").last.click()
+    page.page.wait_for_function("(e) => location.search.includes('event=') && !location.search.includes(e)",
+                                arg=selected, timeout=TIMEOUT_MS)
+    page.page.wait_for_timeout(800)  # the click's rerun has come and gone
+    assert page.map_frame().evaluate(ALIVE), "a click remounted the map"
+    assert page.page.locator('iframe[title="streamlit_folium.st_folium"]').count() == 1
+    page.shot("02-map-kept")
+
+
+def test_a_click_answers_in_the_map_then_the_page_follows(page):
     page.open("?start=2024-11-28&end=2024-12-12")
     page.map().locator(".dm-stop-label", has_text=re.compile(r"^2$")).click()
-    page.page.get_by_text("Transit stopover in Honolulu, Hawaii").first.wait_for(timeout=TIMEOUT_MS)
-    link = page.page.get_by_role("link", name=re.compile("^Source:"))
+    card = page.map().locator(".dm-card-popup")
+    card.locator("a.dm-source").wait_for(timeout=2000)  # drawn by the map itself, no round trip
+    assert card.locator(".dm-title").inner_text() == "Transit stopover in Honolulu, Hawaii"
+    assert "Tour stop · 30 Nov – 2 Dec 2024 (local date)" in card.inner_text()
+    assert "Approximate position" not in card.inner_text() or "near a place" in card.inner_text()
+    link = card.locator("a.dm-source")
     assert link.get_attribute("href") == "https://english.president.gov.tw/News/6851"
-    assert link.get_attribute("target") == "_blank"
+    assert link.get_attribute("target") == "_blank" and "noopener" in link.get_attribute("rel")
+    assert page.map().locator(SELECTED_RING).count() == 1
+
+    page.page.get_by_role("heading", name="Transit stopover in Honolulu, Hawaii").wait_for(timeout=TIMEOUT_MS)
+    panel_link = page.page.get_by_role("link", name=re.compile("^Source:"))
+    assert panel_link.get_attribute("href") == "https://english.president.gov.tw/News/6851"
     page.page.wait_for_function("() => location.search.includes('event=lai-2024-honolulu')", timeout=TIMEOUT_MS)
-    page.wait_until(lambda: page.map().locator("path[stroke='#ff8f00']").count() == 1,
-                    "the selection is not highlighted on the map")
-    page.shot("02-honolulu-selected")
+    page.page.wait_for_timeout(800)
+    assert card.count() == 1, "the card the click opened was closed by the rerun that followed it"
+    page.shot("03-honolulu-selected")
 
 
 def test_keyboard_on_the_slider_changes_count_and_map(page):
-    page.open()
+    painted = page.open().painted()
     shown, total = page.summary()
-    assert shown == total
-    markers_before = page.map().locator(".leaflet-marker-icon").count()
-    end_thumb = page.page.locator('[data-testid="stSlider"] input[type="range"]').nth(1)
-    end_thumb.focus()
+    assert shown == total == painted["count"]
+    end_thumb(page).focus()
     for _ in range(3):
-        end_thumb.press("PageDown")  # a big step back for the end of the range
+        end_thumb(page).press("PageDown")  # a big step back for the end of the range
     page.wait_for_summary(lambda s: s[0] < total)
-    page.wait_until(lambda: page.map().locator(".leaflet-marker-icon").count() < markers_before,
-                    "the map still draws every marker")
+    painted = page.wait_for_map(after=painted)
+    page.wait_until(lambda: page.painted()["count"] == page.summary()[0], "the map and the summary disagree")
+    drawn = page.map().locator(".dm-stop").count() + page.map().locator(".dm-dot-icon").count()
+    assert drawn == page.summary()[0]
     assert "end" in page.query()
-    page.shot("03-slider-moved")
+    page.shot("04-slider-moved")
 
 
 def test_shared_url_reproduces_the_view(page):
@@ -82,24 +156,21 @@ def test_shared_url_reproduces_the_view(page):
     page.page.get_by_text("Koror, Palau").first.wait_for(timeout=TIMEOUT_MS)
     frame = page.map()
     assert frame.locator(".dm-stop").count() == 7 and frame.locator(".dm-dot-icon").count() == 0
-    page.wait_until(lambda: page.map().locator("path[stroke='#ff8f00']").count() == 1,
-                    "the linked event is not highlighted on the map")
+    frame.locator(SELECTED_RING).wait_for(timeout=TIMEOUT_MS)
+    assert "Palau" in frame.locator(".dm-card-popup").inner_text()
     assert page.query() == {"start": "2024-11-30", "end": "2024-12-06", "types": "tour_stop", "event": "lai-2024-palau"}
-    page.shot("04-shared-link")
+    page.shot("05-shared-link")
 
 
 def test_selecting_a_table_row_selects_the_event_on_the_map(page):
     page.open("?start=2024-11-30&end=2024-12-06&types=tour_stop")
-    grid = page.page.locator('[data-testid="stDataFrame"]').first
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    # Row 3 (Majuro) of the canvas grid: header ~35 px, rows ~35 px; the selection column is at the left.
-    page.page.mouse.click(box["x"] + 16, box["y"] + 35 + 35 * 2 + 17)
+    click_table_row(page, 2)  # Majuro
     page.page.wait_for_function("() => location.search.includes('event=lai-2024-majuro')", timeout=TIMEOUT_MS)
-    page.page.get_by_text("State visit to the Marshall Islands (Majuro)").first.wait_for(timeout=TIMEOUT_MS)
-    page.wait_until(lambda: page.map().locator("path[stroke='#ff8f00']").count() == 1,
-                    "the selection is not highlighted on the map")
-    page.shot("05-table-selection")
+    page.page.get_by_role("heading", name="State visit to the Marshall Islands (Majuro)").wait_for(timeout=TIMEOUT_MS)
+    page.map().locator(SELECTED_RING).wait_for(timeout=TIMEOUT_MS)
+    page.wait_until(lambda: "Majuro" in page.map().locator(".dm-card-popup").inner_text(timeout=1000),
+                    "the map does not show the table's selection")
+    page.shot("06-table-selection")
 
 
 def test_play_advances_the_date(page):
@@ -112,7 +183,7 @@ def test_play_advances_the_date(page):
     page.wait_for_map()
     assert page.query()["end"] >= "2024-12-01"
     assert page.summary()[0] > shown_before, "the tour's first days came into view"
-    page.shot("06-playing")
+    page.shot("07-playing")
 
 
 def test_downloads_parse(page):
@@ -127,8 +198,7 @@ def test_downloads_parse(page):
     assert len(rows) == shown and rows[0]["source_url"].startswith("http")
     collection = json.loads(files["Download GeoJSON"])
     assert collection["type"] == "FeatureCollection"
-    kinds = {f["properties"]["kind"] for f in collection["features"]}
-    assert kinds == {"event", "route_leg"}
+    assert {f["properties"]["kind"] for f in collection["features"]} == {"event", "route_leg"}
     html = files["Download map (HTML)"]
-    assert "L.map(" in html and not re.search(r'<script[^>]+src=', html)
-    page.shot("07-downloads")
+    assert "L.map(" in html and not re.search(r"<script[^>]+src=", html)
+    page.shot("08-downloads")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.config import load_settings
-from dashboard.export import EVENT_PROPERTIES, build_feature_collection, to_geojson_text
+from dashboard.export import EVENT_PROPERTIES, build_feature_collection, events_csv, to_geojson_text
 from dashboard.loading import load_dataset
 from dashboard.routes import build_legs
 
@@ -122,3 +122,21 @@ def test_geojson_text_refuses_nan():
 def test_export_of_an_empty_selection(dataset):
     collection = build_feature_collection(dataset.events.iloc[0:0], [], [])
     assert json.loads(to_geojson_text(collection)) == {"type": "FeatureCollection", "features": []}
+
+
+@pytest.mark.parametrize("title", ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tcmd"])
+def test_csv_download_defuses_spreadsheet_formulas(prepared, title):
+    events = prepared.dataset.events.head(1).copy()
+    events.loc[:, "title"] = title
+    text = events_csv(events).decode()
+    assert f"'{title}" in text.replace('""', '"')
+
+
+def test_csv_download_loads_back_as_a_data_folder(prepared, tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "events.csv").write_bytes(events_csv(prepared.dataset.events))
+    for name in ("locations.csv", "zones.geojson"):
+        (folder / name).write_bytes((prepared.dataset.data_dir / name).read_bytes())
+    again = load_dataset(load_settings(folder)).events
+    assert again["event_id"].tolist() == prepared.dataset.events["event_id"].tolist()

@@ -1,63 +1,125 @@
-"""The folium map as built for the page: its JavaScript, its assets and what data reaches the browser."""
+"""The folium map as built for the page: a base map whose script never changes, view groups, their
+JavaScript and what data reaches the browser."""
+
 from __future__ import annotations
 
 import json
 import re
-
-import numpy as np
 from datetime import date
 
 import pandas as pd
 import pytest
+from streamlit_folium import _get_feature_group_string, _get_map_string, generate_js_hash
 
+from dashboard import map_builder
 from dashboard.config import STATIC_DIR
 from dashboard.filters import FilterState, select_view
-from dashboard.map_builder import (RICH_LIMIT, build_highlight, build_map, dense_payload, event_feature_collection,
-                                   leg_payload, spread_offsets, view_bounds)
-from dashboard.config import IFRAME_ASSET_BASE
-from dashboard.offline import _elements, ensure_vendor_assets, localize_assets
+from dashboard.map_builder import (
+    RICH_LIMIT,
+    MapCall,
+    Selection,
+    build_base_map,
+    build_view_group,
+    dense_payload,
+    event_feature_collection,
+    leg_payload,
+    spread_offsets,
+    view_bounds,
+)
+from dashboard.offline import _elements, localize_assets
+from dashboard.serving import asset_path
 
 TOUR = FilterState(date(2024, 11, 30), date(2024, 12, 6))
+SCRIPT = (STATIC_DIR / "dashboard-map.js").read_text(encoding="utf-8")
 
 
 def tour_view(prepared, state=TOUR):
     return select_view(prepared.dataset.events, prepared.legs, prepared.dataset.zones, state)
 
 
-def asset_links(fmap):
-    """Every JS/CSS link streamlit-folium would load in its iframe (the same walk it does)."""
+def base(prepared):
+    return localize_assets(build_base_map(prepared.types, "../../dm/static/basemap/pacific_countries.geojson"))
+
+
+def group(prepared, state=TOUR, **kwargs):
+    return localize_assets(build_view_group(tour_view(prepared, state), prepared.cut, prepared.types, key="k",
+                                            **kwargs))
+
+
+def as_streamlit_folium_sends(fmap, view_group=None) -> tuple[str, str | None]:
+    """The base map's script and the feature group's script, exactly as st_folium sends them."""
+    fmap.get_root().render()
+    leaflet = _get_map_string(fmap)
+    return leaflet, _get_feature_group_string(view_group, fmap) if view_group is not None else None
+
+
+def asset_links(element):
     links = []
-    for element in _elements(fmap):
-        links += [url for _, url in getattr(element, "default_js", [])]
-        links += [url for _, url in getattr(element, "default_css", [])]
+    for item in _elements(element):
+        links += [url for _, url in getattr(item, "default_js", [])]
+        links += [url for _, url in getattr(item, "default_css", [])]
     return links
 
 
+def test_the_base_map_renders_the_same_script_whatever_the_view(prepared):
+    """streamlit-folium remounts the iframe when the base map's script (or its hash) changes."""
+    first, _ = as_streamlit_folium_sends(base(prepared), group(prepared))
+    second, _ = as_streamlit_folium_sends(base(prepared), group(prepared, FilterState(types=("arms_sale",))))
+    assert first == second
+    assert generate_js_hash(first, "map") == generate_js_hash(second, "map")
+    assert "Honolulu" not in first, "view content leaked into the base map"
+
+
+def test_a_view_group_renders_the_same_script_for_the_same_view(prepared):
+    """So a rerun that changes nothing on the map swaps nothing in it (and a card stays open)."""
+    _, one = as_streamlit_folium_sends(base(prepared), group(prepared))
+    _, two = as_streamlit_folium_sends(base(prepared), group(prepared))
+    _, other = as_streamlit_folium_sends(base(prepared), group(prepared, FilterState(types=("arms_sale",))))
+    assert one == two
+    assert one != other
+
+
 def test_every_map_asset_is_served_by_the_dashboard(prepared):
-    ensure_vendor_assets()
-    fmap = localize_assets(build_map(tour_view(prepared, FilterState()), prepared.cut))
-    links = asset_links(fmap)
-    assert links, "the map must load Leaflet from somewhere"
+    links = asset_links(base(prepared)) + asset_links(group(prepared))
+    assert any("leaflet.js" in link for link in links)
     for url in links:
-        assert url.startswith(IFRAME_ASSET_BASE + "/"), url
-        assert (STATIC_DIR / url[len(IFRAME_ASSET_BASE) + 1:]).is_file(), url
-    html = fmap.get_root().render()
+        assert url.startswith("../../dm/static/"), url
+        assert asset_path(url.removeprefix("../../dm/static/").split("?")[0]).is_file(), url
+    html = base(prepared).get_root().render()
     assert not re.search(r'(src|href)="(https?:)?//', html), "a script or stylesheet points at another host"
+    assert "jquery" not in html.lower() and "bootstrap" not in html.lower(), "folium extras the map never uses"
+
+
+def test_every_layer_class_calls_a_function_the_script_has():
+    exported = re.search(r"window\.DashboardMap = \{(.*?)\};", SCRIPT, re.S).group(1)
+    names = set(re.findall(r"(\w+):", exported))
+    classes = MapCall.__subclasses__()
+    assert len(classes) >= 7
+    for cls in classes:
+        assert cls.js_function in names, f"{cls.__name__} calls DashboardMap.{cls.js_function}, which is not there"
+        assert cls.__doc__, f"{cls.__name__} needs a docstring"
+
+
+def test_the_script_holds_no_colour():
+    """Colours are data from Python (schema.EventType and MAP_LOOK), so one change reaches everything."""
+    code = re.sub(r"/\*.*?\*/|//[^\n]*", "", SCRIPT, flags=re.S)
+    assert not re.findall(r"#[0-9a-fA-F]{3,8}\b|rgba?\(", code)
 
 
 def test_route_goes_east_across_the_pacific(prepared):
     legs = leg_payload(tour_view(prepared).legs, prepared.cut)
-    taoyuan_to_honolulu = legs[0]["path"]
-    lons = [lon for _, lon in taoyuan_to_honolulu]
+    lons = [lon for _, lon in legs[0]["path"]]
     assert lons[0] == pytest.approx(121.23, abs=0.01) and lons[-1] == pytest.approx(202.14, abs=0.01)
     assert all(121 <= lon <= 203 for lon in lons), "drawn the long way round the world"
-    assert all(abs(b - a) < 5 for a, b in zip(lons, lons[1:]))
+    assert all(abs(b - a) < 5 for a, b in zip(lons, lons[1:], strict=False))
     assert legs[0]["title"] == "Leg 1: Taoyuan International Airport, Taiwan → Honolulu, Hawaii"
     assert 8_100 < int(legs[0]["distance"].split()[0].replace(",", "")) < 8_250  # Taipei-Honolulu, WGS84
-    # Honolulu -> Majuro crosses the antimeridian westward: 202 E back to 171 E, not on to 531 E
+    assert legs[0]["note"] == "Crosses the International Date Line."
     honolulu_to_majuro = [lon for _, lon in legs[1]["path"]]
     assert honolulu_to_majuro[0] == pytest.approx(202.14, abs=0.01)
     assert honolulu_to_majuro[-1] == pytest.approx(171.38, abs=0.01)
+    assert legs[1]["note"] == "Crosses the International Date Line."
+    assert legs[3]["note"] == "", "Funafuti → Guam stays west of the date line"
     assert -90 < legs[0]["arrow_angle"] < 90, "the arrow on the first leg must point east"
 
 
@@ -68,14 +130,18 @@ def test_bounds_fit_the_tour_not_the_globe(prepared):
     assert -10 < south < -8 and 25 < north < 30
 
 
-def test_events_reach_the_browser_in_display_longitudes_with_their_ids(prepared):
-    view = tour_view(prepared)
-    collection = event_feature_collection(view.events, prepared.cut)
+def test_events_carry_their_card_in_display_longitudes(prepared):
+    collection = event_feature_collection(tour_view(prepared).events, prepared.cut, prepared.types)
     by_id = {f["properties"]["event_id"]: f for f in collection["features"]}
-    assert by_id["lai-2024-honolulu"]["geometry"]["coordinates"][0] == pytest.approx(202.14, abs=0.01)
-    assert by_id["lai-2024-honolulu"]["properties"]["label"] == "2"
-    assert by_id["lai-2024-honolulu"]["properties"]["when"] == "30 Nov – 2 Dec 2024 (local)"
-    assert by_id["lai-2024-palau"]["properties"]["precision_note"].startswith("Approximate position")
+    honolulu = by_id["lai-2024-honolulu"]
+    assert honolulu["geometry"]["coordinates"][0] == pytest.approx(202.14, abs=0.01)
+    assert honolulu["properties"]["label"] == "2"
+    card = honolulu["properties"]["card"]
+    assert card["title"] == "Transit stopover in Honolulu, Hawaii"
+    assert card["when"] == "30 Nov – 2 Dec 2024 (local date)"
+    assert card["type_label"] == "Tour stop"
+    assert card["source_url"] == "https://english.president.gov.tw/News/6851"
+    assert by_id["lai-2024-palau"]["properties"]["card"]["precision_note"].startswith("Approximate position")
 
 
 def test_events_at_one_place_are_fanned_out(prepared):
@@ -84,8 +150,7 @@ def test_events_at_one_place_are_fanned_out(prepared):
     offsets = spread_offsets(events)
     assert len(beijing) >= 3
     assert len({offsets[e] for e in beijing["event_id"]}) == len(beijing)
-    stop = "lai-2024-honolulu"
-    assert stop not in offsets, "the numbered stop keeps the centre of its place"
+    assert "lai-2024-honolulu" not in offsets, "the numbered stop keeps the centre of its place"
 
 
 HOSTILE = '</script><script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -95,39 +160,56 @@ def test_hostile_text_never_reaches_the_page_as_markup(prepared):
     events = prepared.dataset.events.copy()
     events.loc[:, "title"] = HOSTILE
     events.loc[:, "location"] = "'; alert(1); '"
+    events.loc[:, "source_url"] = "javascript:alert(1)"
     view = select_view(events, prepared.legs, prepared.dataset.zones, FilterState())
-    html = localize_assets(build_map(view, prepared.cut)).get_root().render()
+    fmap = base(prepared)
+    build_view_group(view, prepared.cut, prepared.types, key="k").add_to(fmap)
+    html = fmap.get_root().render()
     assert "<script>alert" not in html and "<img src=x" not in html
     assert "\\u003c/script\\u003e" in html  # still there, as inert JSON text
+    assert "javascript:alert" not in html, "an unsafe link reached the card"
 
 
-def test_highlight_marks_the_selected_event(prepared):
-    event = prepared.dataset.events.set_index("event_id").loc["lai-2024-honolulu"]
-    event = pd.concat([event, pd.Series({"event_id": "lai-2024-honolulu"})])
-    group = build_highlight(event, prepared.cut)
-    js = group._children[next(iter(group._children))].location
-    assert js[1] == pytest.approx(202.14, abs=0.01)
-    assert not build_highlight(None, prepared.cut)._children
+def test_the_selection_travels_with_the_view(prepared):
+    event = prepared.dataset.events.set_index("event_id", drop=False).loc["lai-2024-honolulu"]
+    fmap = base(prepared)
+    group(prepared, selection=Selection(event, pan=True)).add_to(fmap)
+    spec = json.loads(re.search(r"DashboardMap\.finishView\(\w+, (\{.*\})\);", fmap.get_root().render()).group(1))
+    assert spec["selected"]["latlng"][1] == pytest.approx(202.14, abs=0.01)
+    assert spec["selected"]["card"]["event_id"] == "lai-2024-honolulu"
+    assert spec["pan_to_selected"] is True and spec["count"] == len(tour_view(prepared).events)
 
 
-def test_layers_legend_and_basemaps(prepared):
-    html = localize_assets(build_map(tour_view(prepared), prepared.cut)).get_root().render()
-    for name in ("Tour route and stops", "Military drills and zones", "Arms sales", "Diplomatic events",
+def test_legend_and_basemaps(prepared):
+    html = base(prepared).get_root().render()
+    for name in ("Tour stop", "Military drill", "Arms sale", "Diplomatic", "Selected event",
                  "Offline basemap (Natural Earth 1:50m)", "OpenStreetMap (online only)"):
         assert name in html
     assert "addLegend" in html and "maxZoom" in html
 
 
-def test_many_events_are_sent_as_compact_columns(prepared):
-    """Above RICH_LIMIT, dots are columns of numbers: no titles, well under 60 bytes an event."""
+def test_many_events_are_sent_as_compact_columns_named_by_file_row(prepared):
+    """Above RICH_LIMIT, dots are columns of numbers: no titles, well under 40 bytes an event."""
     events = prepared.dataset.events
     arms = events[events["event_type"] == "arms_sale"]
     many = pd.concat([arms] * (RICH_LIMIT // len(arms) + 1), ignore_index=True)
     many["event_id"] = [f"e{i}" for i in range(len(many))]
     many["title"] = "A long title that must stay on the server " * 3
+    published = []
     view = select_view(many, [], [], FilterState())
-    script = localize_assets(build_map(view, prepared.cut)).get_root().render()
-    assert "addDensePoints" in script and "A long title" not in script
-    payload = dense_payload(view.events, np.arange(len(view.events)), prepared.cut)
-    assert len(json.dumps(payload)) / len(view.events) < 40
-    assert payload["row"][:3] == [0, 1, 2]
+    fmap = base(prepared)
+    build_view_group(view, prepared.cut, prepared.types, key="k",
+                     publish=lambda p: published.append(p) or "../../dm/payload/x").add_to(fmap)
+    script = fmap.get_root().render()
+    assert "addDenseDots" in script and "A long title" not in script
+    assert len(json.dumps(published[0])) / len(view.events) < 40
+    subset = many.iloc[[5, 9, 20]]
+    assert dense_payload(subset, prepared.cut)["row"] == [5, 9, 20], "a dot names its row in the file"
+
+
+def test_map_look_is_described_once(prepared):
+    """Every type's colour comes from the schema; the map's other colours from MAP_LOOK."""
+    config = map_builder.map_config(prepared.types, None)
+    assert config["types"]["arms_sale"]["color"] == prepared.types["arms_sale"].color
+    assert config["colors"]["route"] == prepared.types["tour_stop"].color
+    assert not hasattr(map_builder, "TYPE_STYLES")

@@ -1,11 +1,22 @@
 """The page's state transitions, on a plain dict standing in for st.session_state."""
+
+import subprocess
+import sys
 from datetime import date, timedelta
 
-import pytest
-
 from dashboard.filters import FilterState, select_view
-from dashboard.page_state import (advance_play, apply_table_selection, current_query, events_csv, init_state,
-                                  play_tick_due, update_selection, PLAY_INTERVAL_SECONDS)
+from dashboard.page_state import (
+    PLAY_INTERVAL_SECONDS,
+    advance_play,
+    current_query,
+    filter_state,
+    init_state,
+    map_selection,
+    play_tick_due,
+    select_from_map,
+    select_from_table,
+    toggle_play,
+)
 
 
 def fresh(prepared, params=None):
@@ -14,10 +25,16 @@ def fresh(prepared, params=None):
     return state
 
 
+def click(event_id=None, count=1, row=None):
+    props = {"event_id": event_id} if event_id else {"row": row}
+    return {"last_active_drawing": {"properties": props}, "last_object_clicked_count": count}
+
+
 def test_first_run_reads_the_shared_link(prepared):
     state = fresh(prepared, {"start": "2024-11-30", "end": "2024-12-06", "types": "tour_stop", "event": "lai-2024-guam"})
     assert state["date_range"] == (date(2024, 11, 30), date(2024, 12, 6))
     assert state["types"] == ["tour_stop"] and state["selected"] == "lai-2024-guam"
+    assert filter_state(state) == FilterState(date(2024, 11, 30), date(2024, 12, 6), ("tour_stop",))
     assert current_query(state, prepared) == {"start": "2024-11-30", "end": "2024-12-06", "types": "tour_stop",
                                               "event": "lai-2024-guam"}
 
@@ -31,14 +48,15 @@ def test_later_runs_keep_the_session_state(prepared):
 
 def test_play_replays_from_the_start_and_stops_at_the_end(prepared):
     state = fresh(prepared)
-    advance_play(state, prepared, toggle=True)
-    assert state["playing"] and state["pending_range"] == (prepared.first_day, prepared.first_day)
-    init_state(state, {}, prepared)
+    toggle_play(state, prepared)
+    assert state["playing"] and state["date_range"] == (prepared.first_day, prepared.first_day)
     advance_play(state, prepared)
-    init_state(state, {}, prepared)
     assert state["date_range"] == (prepared.first_day, prepared.first_day + timedelta(days=1))
     state["date_range"] = (prepared.first_day, prepared.last_day)
     advance_play(state, prepared)
+    assert not state["playing"]
+    toggle_play(state, prepared)
+    toggle_play(state, prepared)
     assert not state["playing"]
 
 
@@ -47,35 +65,55 @@ def test_play_ticks_only_once_per_interval(prepared):
     assert not play_tick_due(state, 100.0)
     state["playing"] = True
     assert play_tick_due(state, 100.0)
-    assert not play_tick_due(state, 100.0 + PLAY_INTERVAL_SECONDS / 2)  # the full rerun that the tick caused
+    assert not play_tick_due(state, 100.0 + PLAY_INTERVAL_SECONDS / 2)  # another rerun of the view meanwhile
     assert play_tick_due(state, 100.0 + PLAY_INTERVAL_SECONDS)
 
 
 def test_map_click_selects_by_event_id_once(prepared):
     state = fresh(prepared)
-    view = select_view(prepared.dataset.events, prepared.legs, prepared.dataset.zones, FilterState())
-    click = {"last_active_drawing": {"properties": {"event_id": "lai-2024-majuro"}}, "last_object_clicked_count": 1}
-    assert update_selection(state, click, prepared, view)
+    assert select_from_map(state, click("lai-2024-majuro"), prepared)
     assert state["selected"] == "lai-2024-majuro"
     state["selected"] = "lai-2024-guam"  # chosen in the table since
-    assert not update_selection(state, click, prepared, view), "the same old click must not steal the selection back"
+    assert not select_from_map(state, click("lai-2024-majuro"), prepared), "an old click must not steal it back"
     assert state["selected"] == "lai-2024-guam"
-    assert not update_selection(state, None, prepared, view)  # a remounted map returns nothing
+    assert select_from_map(state, click("lai-2024-majuro", count=2), prepared), "a second click on the same marker"
+    assert not select_from_map(state, None, prepared)
 
 
-def test_table_row_selects_its_event(prepared):
+def test_a_dense_dot_selects_the_event_at_its_file_row(prepared):
+    state = fresh(prepared)
+    assert select_from_map(state, click(row=3), prepared)
+    assert state["selected"] == prepared.dataset.events["event_id"].iloc[3]
+
+
+def test_table_row_selects_its_event_and_tells_the_map(prepared):
     state = fresh(prepared)
     view = select_view(prepared.dataset.events, prepared.legs, prepared.dataset.zones,
                        FilterState(date(2024, 11, 30), date(2024, 12, 6), types=("tour_stop",)))
-    state["table"] = {"selection": {"rows": [2], "columns": []}}
-    assert apply_table_selection(state, view)
-    assert state["selected"] == view.events.iloc[2]["event_id"]
-    assert not apply_table_selection(state, view)
+    ids = view.events["event_id"].tolist()
+    assert select_from_table(state, {"selection": {"rows": [2], "columns": []}}, ids)
+    assert state["selected"] == ids[2] and state["selection_pushes"] == 1
+    assert not select_from_table(state, {"selection": {"rows": [2], "columns": []}}, ids)
+    assert not select_from_table(state, {"selection": {"rows": [99], "columns": []}}, ids)
+    assert not select_from_table(state, None, ids)
 
 
-@pytest.mark.parametrize("title", ["=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)"])
-def test_csv_download_defuses_spreadsheet_formulas(prepared, title):
-    events = prepared.dataset.events.head(1).copy()
-    events.loc[:, "title"] = title
-    text = events_csv(events).decode()
-    assert f"'{title}" in text.replace('""', '"')
+def test_the_map_is_told_of_a_selection_only_when_it_did_not_make_it(prepared):
+    """A map click must not change the map's view group (that would redraw the layers and close the
+    card the click opened); a table selection or a new view must."""
+    state = fresh(prepared)
+    assert map_selection(state, "view-1") == (None, 0, False)
+    select_from_map(state, click("lai-2024-majuro"), prepared)
+    assert map_selection(state, "view-1") == (None, 0, False), "the map's own click came back to it"
+    assert map_selection(state, "view-2") == ("lai-2024-majuro", 0, False), "a new view carries the selection"
+    select_from_table(state, {"selection": {"rows": [0]}}, ["lai-2024-guam"])
+    assert map_selection(state, "view-2") == ("lai-2024-guam", 1, True), "chosen elsewhere: shown and panned to"
+    assert map_selection(state, "view-2") == ("lai-2024-guam", 1, True)
+
+
+def test_state_transitions_load_no_drawing_or_exporting_code():
+    code = ("import sys, dashboard.page_state; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('folium', 'branca', 'streamlit') "
+            "or m in ('dashboard.map_builder', 'dashboard.export', 'dashboard.offline', 'dashboard.live_map')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]", out

@@ -35,6 +35,6 @@ def test_second_click_on_same_marker_has_new_signature():
 
 @pytest.mark.parametrize("row, expected", [(0, "lai-2024-honolulu"), (1, "lai-2024-honolulu-green-hiema"),
                                            (2, None), (-1, None), ("0", None), (True, None)])
-def test_dense_dots_report_their_row_in_the_view(row, expected):
+def test_dense_dots_report_their_row_in_the_file(row, expected):
     value = {"last_active_drawing": {"properties": {"row": row}}, "last_object_clicked_count": 3}
     assert clicked_event_id(value, IDS, ["lai-2024-honolulu", "lai-2024-honolulu-green-hiema"]) == expected
