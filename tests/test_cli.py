@@ -1,4 +1,5 @@
 """`python -m dashboard validate | export | geocode` on copies of the bundled data; never online."""
+
 from __future__ import annotations
 
 import csv
@@ -13,7 +14,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from helpers import read_rows, refuse_network
+from helpers import edit_event, read_rows, refuse_network
 
 from dashboard import cli, files
 from dashboard.config import DATA_DIR_ENV
@@ -37,25 +38,13 @@ def data_dir(data_copy: Path) -> Path:
     return data_copy
 
 
-def edit_event(data_dir: Path, event_id: str, **changes: str) -> int:
-    """Change cells of one event; return its spreadsheet row number (header = row 1)."""
-    path = data_dir / "events.csv"
-    rows = read_rows(path)
-    header = rows[0]
-    number = next(n for n, row in enumerate(rows[1:], start=2) if row[0] == event_id)
-    for column, value in changes.items():
-        rows[number - 1][header.index(column)] = value
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(rows)
-    path.write_text(out.getvalue(), encoding="utf-8")
-    return number
-
-
 @pytest.fixture
 def broken_dir(data_dir: Path) -> tuple[Path, list[int]]:
     """A copy with two broken events: latitude 91 and a javascript: source."""
-    rows = [edit_event(data_dir, "pla-joint-sword-2024a", latitude="91"),
-            edit_event(data_dir, "lai-2024-majuro", source_url="javascript:alert(1)")]
+    rows = [
+        edit_event(data_dir, "pla-joint-sword-2024a", latitude="91"),
+        edit_event(data_dir, "lai-2024-majuro", source_url="javascript:alert(1)"),
+    ]
     return data_dir, rows
 
 
@@ -65,6 +54,7 @@ def leftovers(folder: Path) -> list[str]:
 
 
 # validate ----------------------------------------------------------------------------------------
+
 
 def test_validate_bundled_data_exits_0(capsys):
     assert cli.main(["validate", "--data-dir", str(BUNDLED)]) == 0
@@ -102,13 +92,25 @@ def test_validate_prints_warnings_but_exits_0(data_dir, capsys):
 def test_validate_as_a_subprocess(broken_dir):
     """`python -m dashboard validate` really runs: exit 0 on the bundled data, 1 on the broken copy."""
     env = {k: v for k, v in os.environ.items() if k not in (DATA_DIR_ENV, "DASHBOARD_MAX_FILE_MB")}
-    good = subprocess.run([sys.executable, "-m", "dashboard", "validate", "--data-dir", str(BUNDLED)],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    good = subprocess.run(
+        [sys.executable, "-m", "dashboard", "validate", "--data-dir", str(BUNDLED)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert good.returncode == 0, good.stderr
     assert good.stdout.startswith("OK: 55 events")
     data_dir, (lat_row, _url_row) = broken_dir
-    bad = subprocess.run([sys.executable, "-m", "dashboard", "validate", "--data-dir", str(data_dir)],
-                         cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    bad = subprocess.run(
+        [sys.executable, "-m", "dashboard", "validate", "--data-dir", str(data_dir)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert bad.returncode == 1
     assert f"events.csv:{lat_row}: latitude: '91': out of range -90 to 90" in bad.stderr.splitlines()
 
@@ -135,11 +137,14 @@ def test_missing_data_folder_exits_1(tmp_path, capsys):
 
 # help and arguments ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "argv, words",
-    [(["--help"], ["validate", "export", "geocode"]),
-     (["export", "--help"], ["--data-dir", "--start", "--end", "--types", "--output", "tour_stop"]),
-     (["geocode", "--help"], ["--data-dir", "--online", "Nominatim"])],
+    [
+        (["--help"], ["validate", "export", "geocode"]),
+        (["export", "--help"], ["--data-dir", "--start", "--end", "--types", "--output", "tour_stop"]),
+        (["geocode", "--help"], ["--data-dir", "--online", "Nominatim"]),
+    ],
     ids=["main", "export", "geocode"],
 )
 def test_help_works(argv, words, capsys):
@@ -155,8 +160,11 @@ def test_help_works(argv, words, capsys):
 
 @pytest.mark.parametrize(
     "argv, message",
-    [([], "required"), (["export", "--types", "parade"], "unknown event type"),
-     (["export", "--start", "30/11/2024"], "not a date")],
+    [
+        ([], "required"),
+        (["export", "--types", "parade"], "unknown event type"),
+        (["export", "--start", "30/11/2024"], "not a date"),
+    ],
     ids=["no-command", "unknown-type", "bad-date"],
 )
 def test_bad_arguments_exit_2_with_a_message(argv, message, capsys):
@@ -167,6 +175,7 @@ def test_bad_arguments_exit_2_with_a_message(argv, message, capsys):
 
 
 # export ------------------------------------------------------------------------------------------
+
 
 def expected_ids(start: date, end: date, types: set[str]) -> set[str]:
     """Events of those types overlapping [start, end], straight from the CSV."""
@@ -181,29 +190,61 @@ def expected_ids(start: date, end: date, types: set[str]) -> set[str]:
 
 def test_export_with_filters_writes_only_events_in_range(tmp_path, capsys):
     out = tmp_path / "tour.geojson"
-    argv = ["export", "--data-dir", str(BUNDLED), "--start", "2024-11-29", "--end", "2024-12-03",
-            "--types", "tour_stop,arms_sale", "-o", str(out)]
+    argv = [
+        "export",
+        "--data-dir",
+        str(BUNDLED),
+        "--start",
+        "2024-11-29",
+        "--end",
+        "2024-12-03",
+        "--types",
+        "tour_stop,arms_sale",
+        "-o",
+        str(out),
+    ]
     assert cli.main(argv) == 0
     collection = json.loads(out.read_text(encoding="utf-8"))
     assert collection["type"] == "FeatureCollection"
     events = [f["properties"] for f in collection["features"] if f["properties"]["kind"] == "event"]
     ids = {e["event_id"] for e in events}
     assert ids == expected_ids(date(2024, 11, 29), date(2024, 12, 3), {"tour_stop", "arms_sale"})
-    assert ids == {"arms-2024-11-f16-spares", "arms-2024-11-imse", "lai-2024-depart-taoyuan",
-                   "lai-2024-honolulu", "lai-2024-majuro"}
+    assert ids == {
+        "arms-2024-11-f16-spares",
+        "arms-2024-11-imse",
+        "lai-2024-depart-taoyuan",
+        "lai-2024-honolulu",
+        "lai-2024-majuro",
+    }
     for event in events:
         assert event["start_date"] <= "2024-12-03" and event["end_date"] >= "2024-11-29"
     legs = [f["properties"] for f in collection["features"] if f["properties"]["kind"] == "route_leg"]
     assert [(leg["from_event_id"], leg["to_event_id"]) for leg in legs] == [
-        ("lai-2024-depart-taoyuan", "lai-2024-honolulu"), ("lai-2024-honolulu", "lai-2024-majuro")]
+        ("lai-2024-depart-taoyuan", "lai-2024-honolulu"),
+        ("lai-2024-honolulu", "lai-2024-majuro"),
+    ]
     assert not [f for f in collection["features"] if f["properties"]["kind"] == "zone"]
     assert "wrote 5 events, 2 legs, 0 zones" in capsys.readouterr().err
     assert leftovers(tmp_path) == []
 
 
 def test_export_to_standard_output_includes_drill_zones(capsys):
-    assert cli.main(["export", "--data-dir", str(BUNDLED), "--start", "2024-10-14", "--end", "2024-10-14",
-                     "--types", "military_drill"]) == 0
+    assert (
+        cli.main(
+            [
+                "export",
+                "--data-dir",
+                str(BUNDLED),
+                "--start",
+                "2024-10-14",
+                "--end",
+                "2024-10-14",
+                "--types",
+                "military_drill",
+            ]
+        )
+        == 0
+    )
     collection = json.loads(capsys.readouterr().out)
     kinds = [f["properties"]["kind"] for f in collection["features"]]
     assert kinds.count("event") == 1 and kinds.count("zone") == 7
@@ -220,6 +261,7 @@ def test_export_of_broken_data_exits_1_and_writes_nothing(broken_dir, tmp_path, 
 
 # geocode -----------------------------------------------------------------------------------------
 
+
 def test_geocode_fills_blank_coordinates_from_the_gazetteer(data_dir, capsys):
     """Blank coordinates of gazetteer places are filled; every other cell keeps its content."""
     path = data_dir / "events.csv"
@@ -233,7 +275,7 @@ def test_geocode_fills_blank_coordinates_from_the_gazetteer(data_dir, capsys):
     assert cli.main(["geocode", "--data-dir", str(data_dir)]) == 0
     after = read_rows(path)
     assert len(after) == len(before) and after[0] == header
-    for number, (old, new) in enumerate(zip(before, after)):
+    for number, (old, new) in enumerate(zip(before, after, strict=True)):
         others = [i for i in range(len(header)) if i not in (lat_i, lon_i)]
         assert [new[i] for i in others] == [old[i] for i in others], f"row {number + 1} changed"
         if number in blank:
@@ -278,15 +320,18 @@ def test_geocode_online_uses_the_geocoder_last_and_caches_its_answers(data_dir, 
     assert cli.main(["geocode", "--data-dir", str(data_dir), "--online"]) == 0
     assert asked == ["Kaohsiung, Taiwan"]
     rows = read_rows(data_dir / "events.csv")
-    assert rows[row - 1][rows[0].index("latitude"):rows[0].index("longitude") + 1] == ["22.627300", "120.301400"]
+    assert rows[row - 1][rows[0].index("latitude") : rows[0].index("longitude") + 1] == ["22.627300", "120.301400"]
     cache = read_rows(data_dir / "geocode_cache.csv")
-    assert cache == [["name", "latitude", "longitude", "display_name", "source"],
-                     ["Kaohsiung, Taiwan", "22.627300", "120.301400", "Kaohsiung, Taiwan", "geocoder"]]
+    assert cache == [
+        ["name", "latitude", "longitude", "display_name", "source"],
+        ["Kaohsiung, Taiwan", "22.627300", "120.301400", "Kaohsiung, Taiwan", "geocoder"],
+    ]
     assert leftovers(data_dir) == []
 
 
-@pytest.mark.parametrize("failure, exit_code", [(OSError("disk full"), None), (KeyboardInterrupt(), 130)],
-                         ids=["os-error", "ctrl-c"])
+@pytest.mark.parametrize(
+    "failure, exit_code", [(OSError("disk full"), None), (KeyboardInterrupt(), 130)], ids=["os-error", "ctrl-c"]
+)
 def test_geocode_never_leaves_events_half_written(data_dir, monkeypatch, capsys, failure, exit_code):
     """If the final rename fails, the original events.csv is intact and no temporary file remains."""
     path = data_dir / "events.csv"
@@ -307,14 +352,3 @@ def test_geocode_never_leaves_events_half_written(data_dir, monkeypatch, capsys,
     assert path.read_bytes() == original
     assert leftovers(data_dir) == []
     assert len(written) == 1 and written[0] != original and written[0].endswith(b"\n")
-
-
-def test_write_text_atomic_keeps_permissions(tmp_path):
-    """Replacing a file keeps its mode."""
-    target = tmp_path / "events.csv"
-    target.write_text("old", encoding="utf-8")
-    target.chmod(0o640)
-    files.write_text_atomic(target, "new")
-    assert target.read_text(encoding="utf-8") == "new"
-    assert target.stat().st_mode & 0o777 == 0o640
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["events.csv"]

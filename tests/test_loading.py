@@ -1,14 +1,13 @@
 """load_dataset on copies of the bundled data with one thing broken: every problem located and reported."""
+
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import json
 from pathlib import Path
 
 import pytest
-from helpers import read_rows
+from helpers import edit_event, located, read_rows, write_rows
 
 from dashboard.config import Settings, load_settings
 from dashboard.errors import DataError
@@ -24,26 +23,6 @@ def data_dir(data_copy: Path) -> Path:
     return data_copy
 
 
-def write_rows(path: Path, rows: list[list[str]], delimiter: str = ",") -> None:
-    out = io.StringIO()
-    csv.writer(out, delimiter=delimiter, lineterminator="\n").writerows(rows)
-    path.write_text(out.getvalue(), encoding="utf-8")
-
-
-def edit_event(data_dir: Path, event_id: str, **changes: str) -> int:
-    """Change cells of one event in events.csv; return its spreadsheet row number."""
-    path = data_dir / "events.csv"
-    rows = read_rows(path)
-    header = rows[0]
-    for number, row in enumerate(rows[1:], start=2):
-        if row[header.index("event_id")] == event_id:
-            for column, value in changes.items():
-                row[header.index(column)] = value
-            write_rows(path, rows)
-            return number
-    raise KeyError(event_id)
-
-
 def load(data_dir: Path, **overrides):
     return load_dataset(dataclasses.replace(load_settings(data_dir), **overrides))
 
@@ -53,10 +32,6 @@ def problems_of(data_dir: Path, **overrides) -> list[Problem]:
         load(data_dir, **overrides)
     assert caught.value.problems, "a DataError must carry its problems"
     return caught.value.problems
-
-
-def located(problems: list[Problem]) -> list[tuple]:
-    return [(p.file, p.row, p.column, p.value) for p in problems]
 
 
 def test_copy_of_bundled_data_loads(data_dir):
@@ -93,7 +68,7 @@ def test_events_file_not_utf8(data_dir):
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     line = next(n for n, text in enumerate(lines, start=1) if text.startswith("lai-2024-depart-taoyuan,"))
     lines[line - 1] = lines[line - 1].replace("Lai departs Taiwan", "Lai d\u00e9parts Taiwan")
-    path.write_bytes("".join(lines).encode("utf-8").replace("d\u00e9parts".encode("utf-8"), b"d\xe9parts"))
+    path.write_bytes("".join(lines).encode("utf-8").replace("d\u00e9parts".encode(), b"d\xe9parts"))
     problems = problems_of(data_dir)
     assert len(problems) == 1
     problem = problems[0]
@@ -114,8 +89,10 @@ def test_broken_quote_is_located_on_its_row(data_dir):
     path = data_dir / "events.csv"
     records = len(read_rows(path))  # header included; multi-line cells count once
     with path.open("a", encoding="utf-8") as handle:
-        handle.write('broken-row,diplomatic,2024-01-01,,"Unclosed title,Taipei,,,https://example.org\n'
-                     'after,diplomatic,2024-01-02,,Title,Taipei,,,https://example.org\n')
+        handle.write(
+            'broken-row,diplomatic,2024-01-01,,"Unclosed title,Taipei,,,https://example.org\n'
+            "after,diplomatic,2024-01-02,,Title,Taipei,,,https://example.org\n"
+        )
     problems = problems_of(data_dir)
     assert len(problems) == 1
     assert (problems[0].file, problems[0].row) == ("events.csv", records + 1)
@@ -150,7 +127,7 @@ def test_required_column_missing(data_dir):
     path = data_dir / "events.csv"
     rows = read_rows(path)
     index = rows[0].index("source_url")
-    write_rows(path, [row[:index] + row[index + 1:] for row in rows])
+    write_rows(path, [row[:index] + row[index + 1 :] for row in rows])
     problems = problems_of(data_dir)
     assert located(problems) == [("events.csv", 1, "source_url", "")]
     assert "required column" in problems[0].message
@@ -251,8 +228,11 @@ def test_blank_coordinates_from_geocode_cache(data_dir):
     """A place only in geocode_cache.csv resolves from it."""
     edit_event(data_dir, "lai-2024-trip-announced", location="Kaohsiung, Taiwan")
     (data_dir / "geocode_cache.csv").write_text(
-        "name,latitude,longitude,display_name,source\nKaohsiung, Taiwan,22.6273,120.3014,Kaohsiung,geocoder\n"
-        .replace("Kaohsiung, Taiwan,", '"Kaohsiung, Taiwan",'), encoding="utf-8")
+        "name,latitude,longitude,display_name,source\nKaohsiung, Taiwan,22.6273,120.3014,Kaohsiung,geocoder\n".replace(
+            "Kaohsiung, Taiwan,", '"Kaohsiung, Taiwan",'
+        ),
+        encoding="utf-8",
+    )
     events = load(data_dir).events.set_index("event_id")
     assert events.at["lai-2024-trip-announced", "latitude"] == pytest.approx(22.6273)
 
@@ -265,11 +245,13 @@ def test_several_problems_in_one_file_are_all_reported(data_dir):
         edit_event(data_dir, "arms-2024-11-imse", source_url="javascript:alert(1)"),
     ]
     problems = problems_of(data_dir)
-    assert sorted(located(problems)) == sorted([
-        ("events.csv", rows[0], "latitude", "91"),
-        ("events.csv", rows[1], "start_date", "2024-12-33"),
-        ("events.csv", rows[2], "source_url", "javascript:alert(1)"),
-    ])
+    assert sorted(located(problems)) == sorted(
+        [
+            ("events.csv", rows[0], "latitude", "91"),
+            ("events.csv", rows[1], "start_date", "2024-12-33"),
+            ("events.csv", rows[2], "source_url", "javascript:alert(1)"),
+        ]
+    )
     assert f"{len(problems)} problems" in str(DataError(problems))
 
 

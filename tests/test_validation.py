@@ -1,14 +1,15 @@
 """validate_events, check_header and validate_zones: each broken field is reported exactly where it is."""
+
 from __future__ import annotations
 
 import copy
 
 import pandas as pd
 import pytest
+from helpers import located
 
 from dashboard.schema import EVENT_COLUMNS, LOCATION_COLUMNS
-from dashboard.validation import (Problem, check_header, errors_only, validate_events, validate_locations,
-                                  validate_zones)
+from dashboard.validation import Problem, check_header, errors_only, validate_events, validate_locations, validate_zones
 
 FILE = "events.csv"
 
@@ -43,10 +44,6 @@ def frame(*changes: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, dtype=str)
 
 
-def located(problems: list[Problem]) -> list[tuple]:
-    return sorted((p.row, p.column, p.value) for p in problems)
-
-
 # (changes per row, expected [(row, column, value)]); row 2 is the first record, as in a spreadsheet.
 BROKEN = {
     "unknown-event-type": ([{"event_type": "parade"}], [(2, "event_type", "parade")]),
@@ -62,15 +59,18 @@ BROKEN = {
     "longitude-abc": ([{"longitude": "abc"}], [(2, "longitude", "abc")]),
     "latitude-without-longitude": ([{"longitude": ""}], [(2, "longitude", "")]),
     "longitude-without-latitude": ([{"latitude": ""}], [(2, "latitude", "")]),
-    "duplicate-event-id": ([{"event_id": "same"}, {"event_id": "same"}],
-                           [(2, "event_id", "same"), (3, "event_id", "same")]),
+    "duplicate-event-id": (
+        [{"event_id": "same"}, {"event_id": "same"}],
+        [(2, "event_id", "same"), (3, "event_id", "same")],
+    ),
     "bad-id-with-space": ([{"event_id": "evt 1"}], [(2, "event_id", "evt 1")]),
     "bad-id-leading-dash": ([{"event_id": "-evt"}], [(2, "event_id", "-evt")]),
     "bad-id-too-long": ([{"event_id": "e" * 129}], [(2, "event_id", "e" * 129)]),
     "blank-event-id": ([{"event_id": ""}], [(2, "event_id", "")]),
     "route-seq-duplicated-in-route": (
         [{"route_id": "tour", "route_seq": "1"}, {"route_id": "tour", "route_seq": "1"}],
-        [(2, "route_seq", "1"), (3, "route_seq", "1")]),
+        [(2, "route_seq", "1"), (3, "route_seq", "1")],
+    ),
     "route-seq-not-a-number": ([{"route_id": "tour", "route_seq": "first"}], [(2, "route_seq", "first")]),
     "route-seq-fraction": ([{"route_id": "tour", "route_seq": "1.5"}], [(2, "route_seq", "1.5")]),
     "route-seq-negative": ([{"route_id": "tour", "route_seq": "-1"}], [(2, "route_seq", "-1")]),
@@ -85,8 +85,10 @@ BROKEN = {
     "url-ftp": ([{"source_url": "ftp://x"}], [(2, "source_url", "ftp://x")]),
     "url-no-host": ([{"source_url": "https://"}], [(2, "source_url", "https://")]),
     "url-with-space": ([{"source_url": "https://example.org/a b"}], [(2, "source_url", "https://example.org/a b")]),
-    "url-credentials": ([{"source_url": "https://user@evil.example"}],
-                        [(2, "source_url", "https://user@evil.example")]),
+    "url-credentials": (
+        [{"source_url": "https://user@evil.example"}],
+        [(2, "source_url", "https://user@evil.example")],
+    ),
     "blank-source-url": ([{"source_url": ""}], [(2, "source_url", "")]),
     "blank-title": ([{"title": ""}], [(2, "title", "")]),
     "whitespace-title": ([{"title": "   "}], [(2, "title", "   ")]),
@@ -99,7 +101,7 @@ BROKEN = {
 def test_validate_events_reports_each_broken_field_where_it_is(changes, expected):
     """Exactly the expected (row, column, value) problems, all errors with a message."""
     _typed, problems = validate_events(frame(*changes), FILE)
-    assert located(problems) == sorted(expected)
+    assert sorted(located(problems)) == sorted((FILE, *where) for where in expected)
     for problem in problems:
         assert problem.file == FILE
         assert problem.is_error
@@ -133,8 +135,9 @@ def test_validate_events_accepts_valid_rows(changes):
 
 def test_validate_events_returns_typed_frame():
     """Dates become timestamps, a blank end_date is the start, numbers are numbers."""
-    typed, problems = validate_events(frame({"route_id": "tour", "route_seq": "2", "amount_usd": "1,000",
-                                             "event_type": " arms_sale "}), FILE)
+    typed, problems = validate_events(
+        frame({"route_id": "tour", "route_seq": "2", "amount_usd": "1,000", "event_type": " arms_sale "}), FILE
+    )
     assert problems == []
     row = typed.iloc[0]
     assert row["start_date"] == pd.Timestamp("2024-11-30")
@@ -208,9 +211,15 @@ def test_check_header_locations():
 
 # validate_locations ------------------------------------------------------------------------------
 
+
 def locations(*rows: dict) -> pd.DataFrame:
-    base = {"name": "Koror, Palau", "latitude": "7.3419", "longitude": "134.4792", "country": "Palau",
-            "aliases": "Koror"}
+    base = {
+        "name": "Koror, Palau",
+        "latitude": "7.3419",
+        "longitude": "134.4792",
+        "country": "Palau",
+        "aliases": "Koror",
+    }
     return pd.DataFrame([dict(base, **row) for row in rows], dtype=str)
 
 
@@ -242,10 +251,15 @@ EVENT_IDS = {"pla-joint-sword-2024a"}
 
 def zones(**changes) -> dict:
     """A valid one-feature collection with some properties or the geometry replaced."""
-    feature = {"type": "Feature",
-               "properties": {"event_id": "pla-joint-sword-2024a", "name": "Taiwan Strait",
-                              "note": "Hand-drawn approximation."},
-               "geometry": {"type": "Polygon", "coordinates": [copy.deepcopy(SQUARE)]}}
+    feature = {
+        "type": "Feature",
+        "properties": {
+            "event_id": "pla-joint-sword-2024a",
+            "name": "Taiwan Strait",
+            "note": "Hand-drawn approximation.",
+        },
+        "geometry": {"type": "Polygon", "coordinates": [copy.deepcopy(SQUARE)]},
+    }
     if "geometry" in changes:
         feature["geometry"] = changes.pop("geometry")
     feature["properties"].update(changes)
@@ -258,30 +272,53 @@ def zones(**changes) -> dict:
 def test_validate_zones_accepts_a_valid_collection():
     """A closed Polygon ring and a MultiPolygon, both linked to a known event: no problems."""
     data = zones()
-    data["features"].append({"type": "Feature", "properties": dict(data["features"][0]["properties"]),
-                             "geometry": {"type": "MultiPolygon", "coordinates": [[SQUARE], [SQUARE]]}})
+    data["features"].append(
+        {
+            "type": "Feature",
+            "properties": dict(data["features"][0]["properties"]),
+            "geometry": {"type": "MultiPolygon", "coordinates": [[SQUARE], [SQUARE]]},
+        }
+    )
     assert validate_zones(data, "zones.geojson", EVENT_IDS) == []
 
 
 ZONE_CASES = {
-    "point-geometry": (zones(geometry={"type": "Point", "coordinates": [121.0, 23.7]}),
-                       (1, "geometry.type", "Point"), "Polygon or MultiPolygon"),
+    "point-geometry": (
+        zones(geometry={"type": "Point", "coordinates": [121.0, 23.7]}),
+        (1, "geometry.type", "Point"),
+        "Polygon or MultiPolygon",
+    ),
     "no-geometry": (zones(geometry=None), (1, "geometry.type", None), "Polygon or MultiPolygon"),
-    "unclosed-ring": (zones(geometry={"type": "Polygon", "coordinates": [SQUARE[:-1] + [[119.0, 22.5]]]}),
-                      (1, "geometry.coordinates", "[119.0, 22.5]"), "not closed"),
-    "ring-with-3-positions": (zones(geometry={"type": "Polygon", "coordinates": [SQUARE[:2] + [SQUARE[0]]]}),
-                              (1, "geometry.coordinates", None), "at least 4 positions"),
-    "longitude-out-of-range": (zones(geometry={"type": "Polygon",
-                                               "coordinates": [[[200.0, 22.0]] + SQUARE[1:-1] + [[200.0, 22.0]]]}),
-                               (1, "geometry.coordinates", "[200.0, 22.0]"), "out of range"),
-    "latitude-longitude-swapped": (zones(geometry={"type": "Polygon",
-                                                   "coordinates": [[[p[1], p[0]] for p in SQUARE]]}),
-                                   (1, "geometry.coordinates", "[22.0, 119.0]"), "[longitude, latitude]"),
-    "position-not-numbers": (zones(geometry={"type": "Polygon",
-                                             "coordinates": [[["121", "23"]] + SQUARE[1:]]}),
-                             (1, "geometry.coordinates", None), "numbers"),
-    "unknown-event-id": (zones(event_id="no-such-drill"), (1, "properties.event_id", "no-such-drill"),
-                         "no event with this event_id"),
+    "unclosed-ring": (
+        zones(geometry={"type": "Polygon", "coordinates": [SQUARE[:-1] + [[119.0, 22.5]]]}),
+        (1, "geometry.coordinates", "[119.0, 22.5]"),
+        "not closed",
+    ),
+    "ring-with-3-positions": (
+        zones(geometry={"type": "Polygon", "coordinates": [SQUARE[:2] + [SQUARE[0]]]}),
+        (1, "geometry.coordinates", None),
+        "at least 4 positions",
+    ),
+    "longitude-out-of-range": (
+        zones(geometry={"type": "Polygon", "coordinates": [[[200.0, 22.0]] + SQUARE[1:-1] + [[200.0, 22.0]]]}),
+        (1, "geometry.coordinates", "[200.0, 22.0]"),
+        "out of range",
+    ),
+    "latitude-longitude-swapped": (
+        zones(geometry={"type": "Polygon", "coordinates": [[[p[1], p[0]] for p in SQUARE]]}),
+        (1, "geometry.coordinates", "[22.0, 119.0]"),
+        "[longitude, latitude]",
+    ),
+    "position-not-numbers": (
+        zones(geometry={"type": "Polygon", "coordinates": [[["121", "23"]] + SQUARE[1:]]}),
+        (1, "geometry.coordinates", None),
+        "numbers",
+    ),
+    "unknown-event-id": (
+        zones(event_id="no-such-drill"),
+        (1, "properties.event_id", "no-such-drill"),
+        "no event with this event_id",
+    ),
     "missing-note": (zones(note=None), (1, "properties.note", None), "required value is blank"),
     "blank-name": (zones(name="  "), (1, "properties.name", "  "), "required value is blank"),
 }
