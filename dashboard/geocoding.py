@@ -2,13 +2,15 @@
 
 A geocoder is any callable `name -> (lat, lon, display_name) | None`, so tests pass a dict's `.get`.
 """
+
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Callable, Iterable, Optional
 
 import pandas as pd
 
@@ -17,7 +19,7 @@ from .files import write_text_atomic
 from .schema import GEOCODE_CACHE_COLUMNS
 from .validation import normalize_place
 
-GeocodeResult = Optional[tuple[float, float, str]]
+GeocodeResult = tuple[float, float, str] | None
 Geocoder = Callable[[str], GeocodeResult]
 
 
@@ -58,8 +60,9 @@ def read_cache(path: Path) -> dict[str, Place]:
     try:
         for row in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))):
             try:
-                place = Place(row["name"], float(row["latitude"]), float(row["longitude"]), "cache",
-                              row.get("display_name") or "")
+                place = Place(
+                    row["name"], float(row["latitude"]), float(row["longitude"]), "cache", row.get("display_name") or ""
+                )
             except (KeyError, TypeError, ValueError):
                 continue  # a damaged line costs one lookup, not the whole cache
             places[normalize_place(place.name)] = place
@@ -110,23 +113,78 @@ def resolve_places(
     return resolved, missing
 
 
-def make_nominatim_geocoder(user_agent: str, min_delay_seconds: float) -> Geocoder:
-    """A geocoder backed by OpenStreetMap's Nominatim, one request per `min_delay_seconds` at most."""
-    from geopy.exc import GeopyError
+# The public OpenStreetMap server; its usage policy allows one request a second and a real user agent.
+NOMINATIM_DOMAIN = "nominatim.openstreetmap.org"
+# Nominatim answers a search in well under a second; ten seconds without an answer means it is overloaded.
+NOMINATIM_TIMEOUT_SECONDS = 10.0
+# After a failed request (timeout, 429, 5xx), wait this long and try once more before reporting the failure.
+NOMINATIM_ERROR_WAIT_SECONDS = 5.0
+
+
+def make_nominatim_geocoder(
+    user_agent: str,
+    min_delay_seconds: float,
+    *,
+    domain: str = NOMINATIM_DOMAIN,
+    scheme: str = "https",
+    timeout_seconds: float = NOMINATIM_TIMEOUT_SECONDS,
+    error_wait_seconds: float = NOMINATIM_ERROR_WAIT_SECONDS,
+) -> Geocoder:
+    """A geocoder backed by a Nominatim server (OpenStreetMap's unless `domain` says otherwise).
+
+    Requests start at least `min_delay_seconds` apart. A request that fails (no answer within
+    `timeout_seconds`, HTTP 429 or 5xx, no connection) is tried once more after `error_wait_seconds`;
+    if that fails too, GeocodingError says what went wrong. A name Nominatim does not know gives None.
+    """
+    from geopy.adapters import RequestsAdapter
+    from geopy.exc import (
+        GeocoderAuthenticationFailure,
+        GeocoderInsufficientPrivileges,
+        GeocoderQuotaExceeded,
+        GeocoderTimedOut,
+        GeocoderUnavailable,
+        GeopyError,
+    )
     from geopy.extra.rate_limiter import RateLimiter
     from geopy.geocoders import Nominatim
 
-    nominatim = Nominatim(user_agent=user_agent, timeout=10)
+    # max_retries=0: geopy's requests adapter otherwise retries twice at once, inside one rate-limited call (three
+    # requests where the policy allows one), and reports a slow answer as "unavailable" instead of a timeout.
+    nominatim = Nominatim(
+        user_agent=user_agent,
+        timeout=timeout_seconds,
+        domain=domain,
+        scheme=scheme,
+        adapter_factory=partial(RequestsAdapter, max_retries=0),
+    )
     # No retries with swallowing: a failure must reach the user as a GeocodingError, not a silent None.
-    limited = RateLimiter(nominatim.geocode, min_delay_seconds=min_delay_seconds, max_retries=1,
-                          swallow_exceptions=False)
+    limited = RateLimiter(
+        nominatim.geocode,
+        min_delay_seconds=min_delay_seconds,
+        max_retries=1,
+        error_wait_seconds=max(error_wait_seconds, min_delay_seconds),
+        swallow_exceptions=False,
+    )
+    # geopy's error -> what happened and what to do (geopy reports HTTP 503 and 504 as timeouts)
+    reasons = (
+        (
+            (GeocoderQuotaExceeded, GeocoderInsufficientPrivileges, GeocoderAuthenticationFailure),
+            "refused the request",
+            "It refuses clients that ask too often or give no proper user agent: wait a while and try again",
+        ),
+        (GeocoderTimedOut, "did not answer in time", "Try again later"),
+        (GeocoderUnavailable, "could not be reached", "Check the network connection"),
+        (GeopyError, "failed", "Try again later"),
+    )
 
     def geocode(name: str) -> GeocodeResult:
         try:
             location = limited(name)
         except GeopyError as exc:
-            raise GeocodingError(f"the geocoder failed for {name!r}: {exc}. Check the network connection, "
-                                 "or add the place to locations.csv.") from exc
+            what, advice = next((what, advice) for kinds, what, advice in reasons if isinstance(exc, kinds))
+            raise GeocodingError(
+                f"the geocoder at {domain} {what} for {name!r} ({exc}). {advice}, or add the place to locations.csv."
+            ) from exc
         if location is None:
             return None
         return location.latitude, location.longitude, location.address
