@@ -1,4 +1,4 @@
-"""The state of every filter in one dataclass; applying it is a pure DataFrame transform."""
+"""The state of every filter in one dataclass; applying it is a pure DataFrame transform; describing it, a sentence."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -69,7 +69,10 @@ def select_view(events: pd.DataFrame, legs: list[Leg], zones: list[Zone], state:
 
 
 def describe_filters(state: FilterState) -> str:
-    """The filter state as one plain sentence, e.g. for a caption or an export's file name."""
+    """The filter state as one sentence for a reader, e.g. "Events from 30 Nov 2024 to 06 Dec 2024 by Taiwan".
+
+    Meant for a caption on the page; with its spaces and curly quotes it is not a file name.
+    """
     parts = []
     if state.start and state.end:
         parts.append(f"from {state.start:%d %b %Y} to {state.end:%d %b %Y}")
