@@ -3,7 +3,8 @@
 A data folder whose titles, descriptions, notes, places, actors, source names and zone notes carry
 script tags, event-handler attributes, javascript: links and quotes that try to break out of HTML
 attributes and JavaScript strings; the test clicks through markers and table rows and then checks
-that no payload ran (in the page, the map's iframe, or the downloaded HTML map).
+that no payload ran (in the page, the map's iframe, or the downloaded HTML map) and that Markdown,
+Streamlit's :red[] and $math$ syntax are shown literally, in the details panel and in the map's card.
 """
 from __future__ import annotations
 
@@ -12,12 +13,14 @@ import io
 import json
 import re
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from browser_support import REPO, SCREENSHOTS, TIMEOUT_MS, Watched, dashboard_server
 from dashboard.config import load_settings
+from dashboard.filters import FilterState, select_view
 from dashboard.loading import load_dataset
 
 pytestmark = pytest.mark.browser
@@ -61,10 +64,14 @@ def hostile_folder(target: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def hostile_server(tmp_path_factory):
+def hostile_server_folder(tmp_path_factory):
+    return hostile_folder(tmp_path_factory.mktemp("hostile") / "data")
+
+
+@pytest.fixture(scope="module")
+def hostile_server(hostile_server_folder):
     SCREENSHOTS.mkdir(exist_ok=True)
-    folder = hostile_folder(tmp_path_factory.mktemp("hostile") / "data")
-    with dashboard_server(folder) as server:
+    with dashboard_server(hostile_server_folder) as server:
         yield server.url
 
 
@@ -76,36 +83,75 @@ def assert_nothing_ran(page: Watched):
             assert re.match(r"https?://", href) or href.startswith("about:"), f"a link points at {href!r}"
 
 
-def test_hostile_text_is_shown_as_text(browser, hostile_server):
-    context = browser.new_context(viewport={"width": 1500, "height": 2300}, accept_downloads=True)
+RANGE = (date(2024, 10, 1), date(2024, 12, 12))  # the tour and Joint Sword-2024B, whose zones are drawn
+MARKDOWN = PAYLOADS[-1]
+
+
+@pytest.fixture(scope="module")
+def hostile_events(hostile_server_folder):
+    """The hostile events in view, in the table's order."""
+    data = load_dataset(load_settings(hostile_server_folder))
+    return select_view(data.events, [], data.zones, FilterState(*RANGE)).events
+
+
+def click_table_row(page, row: int):
+    grid = page.page.locator('[data-testid="stDataFrame"]').first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.page.mouse.click(box["x"] + 16, box["y"] + 35 + 35 * row + 17)
+
+
+def test_hostile_text_is_shown_as_text(browser, hostile_server, hostile_events):
+    context = browser.new_context(viewport={"width": 1500, "height": 1400}, accept_downloads=True)
     page = Watched(context.new_page(), hostile_server)
     try:
-        page.open("?start=2024-11-28&end=2024-12-12")
+        page.open(f"?start={RANGE[0]}&end={RANGE[1]}")
         frame = page.map()
-        markers = frame.locator(".dm-stop, .dm-dot-icon")
-        count = markers.count()
-        assert count >= 20
-        for i in range(0, count, 3):  # DOM events: some dots sit under a numbered stop at this zoom
-            markers.nth(i).dispatch_event("mouseover")
-            markers.nth(i).dispatch_event("click")
-            page.page.wait_for_timeout(400)
-        page.wait_until(lambda: page.page.get_by_text("<script>window.__pwned = 1</script>", exact=False).count() > 0
-                        or page.page.get_by_text("onerror=", exact=False).count() > 0,
-                        "the payloads are not shown as text in the details panel")
-        zone = frame.locator("path.leaflet-interactive[stroke='#b3261e']")
-        if zone.count():
-            zone.first.hover(force=True)
-        grid = page.page.locator('[data-testid="stDataFrame"]').first
-        grid.scroll_into_view_if_needed()
-        box = grid.bounding_box()
-        for row in range(3):
-            page.page.mouse.click(box["x"] + 16, box["y"] + 35 + 35 * row + 17)
-            page.page.wait_for_timeout(800)
-        page.wait_for_map()
-        page.shot("08-hostile-text")
+        card = frame.locator(".dm-card-popup").last  # a closed card fades out for 200 ms
+        by_id = hostile_events.set_index("event_id")
+
+        # A real click on a numbered stop: the card and the details panel show its title as written
+        frame.locator(".dm-stop-label", has_text=re.compile(r"^2$")).click()
+        title = by_id.loc["lai-2024-honolulu", "title"]
+        page.wait_until(lambda: card.locator(".dm-title").inner_text(timeout=1000) == title,
+                        "the card does not show the title literally")
+        page.page.get_by_role("heading", name=title, exact=True).wait_for(timeout=TIMEOUT_MS)
+
+        # Markdown, :red[] and $math$ in a title: shown literally in the panel and in the map's card
+        row = next(i for i, t in enumerate(hostile_events["title"]) if t.endswith(MARKDOWN))
+        expected = hostile_events["title"].iloc[row]
+        click_table_row(page, row)
+        page.page.get_by_role("heading", name=expected, exact=True).wait_for(timeout=TIMEOUT_MS)
+        page.wait_until(lambda: card.locator(".dm-title").inner_text(timeout=1000) == expected,
+                        "the map's card does not show the table's selection literally")
+        panel = page.page.locator('[data-testid="stColumn"]', has=page.page.get_by_role("heading", name="Event details"))
+        shown = panel.last.inner_text()
+        for column in ("title", "description", "notes", "location", "actor"):
+            text = by_id.loc[hostile_events["event_id"].iloc[row], column]
+            assert text in shown, f"the {column} is not shown as written: {text!r}"
+
+        # A zone of Joint Sword-2024B: its tooltip and its card show the payloads as text
+        zones = frame.locator("path.leaflet-interactive[stroke-dasharray='6 5']")
+        assert zones.count() > 0, "no drill zone in this range"
+        card.locator(".leaflet-popup-close-button").click()
+        # A point where a zone's own outline is the topmost thing (not a dot or another zone above it)
+        page.map_frame().evaluate("""() => { const zones = Object.values(window.map._layers).filter(l => l.feature
+            && l.feature.properties.card && l._path); window.map.fitBounds(zones[0].getBounds(), {animate: false}); }""")
+        inside = page.map_frame().evaluate("""() => {
+            for (const zone of Object.values(window.map._layers).filter(l => l.feature && l.feature.properties.card && l._path)) {
+                const b = zone.getBounds(), sw = window.map.latLngToContainerPoint(b.getSouthWest()),
+                      ne = window.map.latLngToContainerPoint(b.getNorthEast());
+                for (let x = sw.x; x <= ne.x; x += 2) for (let y = ne.y; y <= sw.y; y += 2)
+                    if (document.elementFromPoint(x, y) === zone._path) return [x, y];
+            }
+            return null; }""")
+        assert inside, "no zone can be clicked at this zoom"
+        box = page.page.locator('iframe[title="streamlit_folium.st_folium"]').last.bounding_box()
+        page.page.mouse.click(box["x"] + inside[0], box["y"] + inside[1])
+        page.wait_until(lambda: card.count() == 1 and "approximate outline" in card.inner_text(timeout=1000),
+                        "a click on a zone does not show its card")
         assert_nothing_ran(page)
-        link = page.page.get_by_role("link", name=re.compile("^Source:"))
-        assert re.match(r"https?://", link.get_attribute("href"))
+        page.shot("08-hostile-text")
 
         with page.page.expect_download(timeout=TIMEOUT_MS) as info:
             page.page.get_by_role("button", name="Download map (HTML)").click()
@@ -117,12 +163,12 @@ def test_hostile_text_is_shown_as_text(browser, hostile_server):
         saved = SCREENSHOTS / "hostile-map.html"
         info.value.save_as(saved)
         standalone.goto(saved.as_uri())
-        standalone.locator(".dm-stop").first.wait_for(timeout=TIMEOUT_MS, state="attached")
-        for i in range(min(10, standalone.locator(".dm-stop, .dm-dot-icon").count())):
-            standalone.locator(".dm-stop, .dm-dot-icon").nth(i).dispatch_event("mouseover")
+        standalone.locator(".dm-stop-label", has_text=re.compile(r"^2$")).click()
+        standalone.locator(".dm-card-popup .dm-title").wait_for(timeout=TIMEOUT_MS)
+        assert standalone.locator(".dm-card-popup .dm-title").inner_text() == title
         assert standalone.evaluate(RUN_CHECK), "a payload ran in the downloaded HTML map"
-        assert "<script>window.__pwned" in standalone.locator(".leaflet-tooltip").last.inner_text() or \
-            standalone.locator(".leaflet-tooltip").count() > 0
+        hrefs = standalone.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.href)")
+        assert all(re.match(r"https?://", h) or h.split("#")[0] == saved.as_uri() for h in hrefs), hrefs
     finally:
         context.close()
     page.check_clean()
