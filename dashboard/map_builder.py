@@ -48,6 +48,7 @@ MAP_LOOK = {
         "zone": EVENT_TYPES["military_drill"].color,  # zones are the drills'
         "zone_fill": "#d9534f",
         "selected": "#ff8f00",  # orange: no event type uses it
+        "story_leg": "#ff8f00",  # the leg a story step has just flown, in the selection's colour
         "dot_outline": "rgba(255,255,255,0.85)",
     },
     "basemap": {"color": "#8a8f94", "weight": 0.6, "fillColor": "#f3efe6", "fillOpacity": 1},
@@ -56,6 +57,7 @@ MAP_LOOK = {
     "dot_radius": 3.5,  # dense dots, in pixels
     "pick_px": 6,  # a click this close to a dense dot picks it
     "fit_max_zoom": FIT_MAX_ZOOM,
+    "legend_open_min_px": 700,  # a narrower map starts with the legend folded, so it hides no stops
     "fallback_type": {"color": "#555555", "radius": 6, "label": "Other"},
 }
 
@@ -228,6 +230,34 @@ def view_bounds(events: pd.DataFrame, legs: list[dict], cut: float) -> list[list
     return [[float(lats_all.min()), float(lons_all.min())], [float(lats_all.max()), float(lons_all.max())]]
 
 
+FOCUS_GAP_DEG = 30.0  # events this far apart in longitude, with nothing between, are separate clusters
+
+
+def focus_bounds(events: pd.DataFrame, legs: list[dict], cut: float) -> list[list[float]] | None:
+    """The first frame: the cluster of longitudes holding the most events (with the legs inside it), so a
+    few far-off dots (arms sales in Washington) do not shrink the tour to a speck. None when the events
+    are one cluster already. Whatever lies outside stays reachable: the map counts it and offers to show all."""
+    located = events.dropna(subset=["latitude", "longitude"])
+    if len(located) < 2:
+        return None
+    lons = display_lons(located["longitude"], cut)
+    order = np.argsort(lons)
+    sorted_lons = lons[order]
+    breaks = np.flatnonzero(np.diff(sorted_lons) > FOCUS_GAP_DEG) + 1
+    if not len(breaks):
+        return None
+    clusters = np.split(np.arange(len(sorted_lons)), breaks)
+    biggest = max(clusters, key=len)
+    west, east = sorted_lons[biggest[0]], sorted_lons[biggest[-1]]
+    lats = located["latitude"].to_numpy()[order][biggest]
+    path = np.array([p for leg in legs for p in leg["path"]] or np.empty((0, 2)))
+    inside = path[(path[:, 1] >= west - FOCUS_GAP_DEG) & (path[:, 1] <= east + FOCUS_GAP_DEG)] if len(path) else path
+    if len(inside):
+        lats = np.concatenate([lats, inside[:, 0]])
+        west, east = min(west, inside[:, 1].min()), max(east, inside[:, 1].max())
+    return [[float(lats.min()), float(west)], [float(lats.max()), float(east)]]
+
+
 def dense_payload(events: pd.DataFrame, cut: float, cards: list[dict] | None = None) -> dict:
     """Many events as three columns (~20 bytes an event): position and the row in the data set's events
     (file order). Cards stay on the server, fetched one at a time; a standalone file carries them."""
@@ -294,7 +324,8 @@ class Selection:
 
 def build_view_group(view: View, cut: float, types: Mapping[str, EventType], *, key: str,
                      selection: Selection = Selection(None), card_base: str | None = None,
-                     publish: Callable[[dict], str] | None = None) -> folium.FeatureGroup:
+                     publish: Callable[[dict], str] | None = None,
+                     story_leg: tuple[str, str] | None = None, story_stop: str | None = None) -> folium.FeatureGroup:
     """Everything one view draws, as one feature group for `st_folium(feature_group_to_add=...)`.
 
     `publish` turns a large payload into a URL the map fetches; without it, everything is inlined (as a
@@ -326,7 +357,11 @@ def build_view_group(view: View, cut: float, types: Mapping[str, EventType], *, 
                 DenseDotsLayer(source(dense_payload(of_type, cut, cards)), key_type, name=key_type).add_to(group)
     elif len(events):
         EventsLayer(source(event_feature_collection(events, cut, types, offsets))).add_to(group)
-    ViewDone(view_spec(view, events, legs, cut, types, key, selection, offsets, card_base)).add_to(group)
+    spec = view_spec(view, events, legs, cut, types, key, selection, offsets, card_base)
+    spec["story_leg"] = next((i for i, leg in enumerate(view.legs)
+                              if (leg.from_event_id, leg.to_event_id) == story_leg), None)
+    spec["story_start"] = story_stop is not None and spec["story_leg"] is None  # the first stop: fly to it
+    ViewDone(spec).add_to(group)
     return group
 
 
@@ -338,7 +373,8 @@ def view_spec(view: View, events: pd.DataFrame, legs: list[dict], cut: float, ty
         selected = {"latlng": [float(event["latitude"]), to_display_lon(float(event["longitude"]), cut)],
                     "offset": offsets.get(event["event_id"], (0, 0)),
                     "card": card_fields(event, type_labels(types))}
-    return {"key": key, "count": len(events), "bounds": view_bounds(events, legs, cut), "selected": selected,
+    return {"key": key, "count": len(events), "bounds": view_bounds(events, legs, cut),
+            "focus": focus_bounds(events, legs, cut), "selected": selected,
             "pan_to_selected": selection.pan, "card_base": card_base}
 
 

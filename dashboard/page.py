@@ -28,6 +28,7 @@ from dashboard.map_builder import build_standalone_map, load_basemap_json
 from dashboard.offline import standalone_html
 from dashboard.prepared import PreparedData, data_stamp, prepare, view_of
 from dashboard.selection import RETURNED_OBJECTS
+from dashboard.story import StoryStep, story_step
 
 MAP_HEIGHT = 640  # px: a laptop screen shows the map and the details beside it
 
@@ -80,6 +81,21 @@ def on_map_click() -> None:
     st.rerun("details")  # not an event (a route leg): nothing changes, rerun the least
 
 
+def on_story_pick() -> None:
+    ps.open_story(st.session_state, data, st.session_state.story_picker)
+    st.rerun("view")
+
+
+def on_story_move(delta: int) -> None:
+    ps.go_to_step(st.session_state, data, st.session_state.story_step + delta)
+    st.rerun("view")
+
+
+def current_story_step() -> StoryStep | None:
+    story = st.session_state.get("story")
+    return story_step(data.dataset.events, data.legs, story, st.session_state.story_step) if story else None
+
+
 def on_table_select() -> None:
     if ps.select_from_table(st.session_state, st.session_state.get("table"), st.session_state.get("table_ids", [])):
         st.rerun(["map", "details", "table"])
@@ -87,6 +103,8 @@ def on_table_select() -> None:
 
 ui.render_title()
 ui.render_filters(data.types, data.actors, on_change=rerun_view)
+if data.routes:
+    ui.render_story_picker(data.routes, on_change=on_story_pick)
 ui.render_warnings(data.dataset.warnings)
 
 
@@ -94,9 +112,12 @@ ui.render_warnings(data.dataset.warnings)
 def map_panel(view: View) -> None:
     state = ps.filter_state(st.session_state)
     selected, pushes, pan = ps.map_selection(st.session_state, live_map.view_key(data, state))
+    step = current_story_step()
+    story_leg = (step.leg_in.from_event_id, step.leg_in.to_event_id) if step and step.leg_in else None
     clicked = st_folium(live_map.base_map(data), key="map", height=MAP_HEIGHT, use_container_width=True,
                         returned_objects=RETURNED_OBJECTS, on_change=on_map_click,
-                        feature_group_to_add=live_map.view_group(data, state, selected, pushes, pan))
+                        feature_group_to_add=live_map.view_group(data, state, selected, pushes, pan, story_leg,
+                                                                 step.stop["event_id"] if step else None))
     # A browser's click arrives through on_map_click; a value that reached the session without its callback
     # (Streamlit's AppTest sets it directly) is caught here, once.
     if ps.select_from_map(st.session_state, clicked, data):
@@ -105,7 +126,16 @@ def map_panel(view: View) -> None:
 
 @st.fragment(key="details")
 def details_panel(view: View) -> None:
+    step = current_story_step()
+    if step is not None:
+        ui.render_story(step, data.types, on_move=on_story_move)
+        if st.button("Close story", key="story_close"):
+            ps.open_story(st.session_state, data, None)
+            st.session_state.story_picker = None  # the sidebar is not part of this rerun, so this is allowed
+            st.rerun(scope="app")
     ui.render_details(ps.selected_event(st.session_state, view), data.types)
+    if step is not None:
+        ui.render_same_day(step, data.types)
     query = ps.current_query(st.session_state, data)
     if query != st.query_params.to_dict():
         st.query_params.from_dict(query)

@@ -16,6 +16,7 @@ from .filters import FilterState, View
 from .prepared import PreparedData
 from .selection import click_signature, clicked_event_id
 from .share import build_query, parse_shared_view
+from .story import route_stops
 
 PLAY_INTERVAL_SECONDS = 0.6  # long enough to see each day's change, short enough to watch a week in 5 s
 
@@ -25,7 +26,7 @@ def init_state(state: MutableMapping, params: Mapping[str, Any], data: PreparedD
     Streamlit forbids changing a widget's value after."""
     if "date_range" in state:
         return
-    shared = parse_shared_view(params, data.first_day, data.last_day, data.ids, data.types)
+    shared = parse_shared_view(params, data.first_day, data.last_day, data.ids, data.types, data.routes)
     state["date_range"] = (shared.start or data.first_day, shared.end or data.last_day)
     state["types"] = list(shared.types or ())
     state["actors"] = []
@@ -34,7 +35,35 @@ def init_state(state: MutableMapping, params: Mapping[str, Any], data: PreparedD
     state["selection_pushes"] = 1 if shared.event else 0
     state["notices"] = shared.notices
     state["playing"] = False
+    state["story"] = shared.story
+    state["story_step"] = shared.step
+    state["story_picker"] = shared.story
+    if shared.story:
+        go_to_step(state, data, shared.step or 1)
 
+
+def go_to_step(state: MutableMapping, data: PreparedData, number: int) -> None:
+    """Show stop `number` of the open story: select it, tell the map (it flies there), and widen the date
+    range if the stop lies outside it. Run from a callback or before the widgets exist."""
+    events = data.dataset.events
+    stops = route_stops(events, state["story"])
+    number = min(max(number, 1), len(stops))
+    stop = stops.iloc[number - 1]
+    state["story_step"] = number
+    state["selected"] = stop["event_id"]
+    state["selection_pushes"] = state.get("selection_pushes", 0) + 1
+    start, end = state["date_range"]
+    first, last = stops["start_date"].min().date(), stops["end_date"].max().date()
+    if not (start <= stop["start_date"].date() and stop["start_date"].date() <= end):
+        state["date_range"] = (min(start, first), max(end, last))
+
+
+def open_story(state: MutableMapping, data: PreparedData, route_id: str | None) -> None:
+    """Open a route's story at its first stop, or close it (None)."""
+    state["story"] = route_id if route_id in data.routes else None
+    state["story_step"] = None
+    if state["story"]:
+        go_to_step(state, data, 1)
 
 def filter_state(state: Mapping) -> FilterState:
     """The filters the reader has set, as one value."""
@@ -123,4 +152,4 @@ def current_query(state: Mapping, data: PreparedData) -> dict[str, str]:
     """The URL parameters describing this session's view."""
     start, end = state["date_range"]
     return build_query(start, end, tuple(state.get("types") or ()), state.get("selected"),
-                       data.first_day, data.last_day, data.types)
+                       data.first_day, data.last_day, data.types, state.get("story"), state.get("story_step"))

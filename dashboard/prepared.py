@@ -12,6 +12,7 @@ from .config import Settings, load_settings
 from .filters import FilterState, View, select_view
 from .loading import Dataset, load_dataset
 from .routes import Leg, build_legs, display_cut
+from .story import story_routes
 from .schema import EVENT_TYPES, EVENTS_FILE, GEOCODE_CACHE_FILE, LOCATIONS_FILE, ZONES_FILE, EventType
 
 TYPES_FILE = "types.csv"  # optional: event types a data folder declares beyond the built-in four
@@ -33,6 +34,7 @@ class PreparedData:
     ids: frozenset[str]
     types: dict[str, EventType]
     data_key: str
+    routes: dict[str, int]  # route_id -> stops, for the guided stories
 
 
 def data_stamp(settings: Settings) -> tuple:
@@ -65,6 +67,7 @@ def prepare(data_dir: str, stamp: tuple) -> PreparedData:
         ids=frozenset(events["event_id"]),
         types=types,
         data_key=hashlib.sha256(repr((data_dir, stamp)).encode()).hexdigest()[:16],
+        routes=story_routes(events),
     )
 
 

@@ -7,7 +7,7 @@ from typing import Mapping
 
 from .schema import EVENT_TYPES
 
-PARAMETERS = ("start", "end", "types", "event")
+PARAMETERS = ("start", "end", "types", "event", "story", "step")
 MAX_VALUE_LENGTH = 200  # longer than any valid value; anything longer is not parsed at all
 
 
@@ -19,6 +19,8 @@ class SharedView:
     end: date | None = None
     types: tuple[str, ...] | None = None
     event: str | None = None
+    story: str | None = None  # a route_id whose guided story is open
+    step: int | None = None  # 1-based stop of that story
     notices: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -28,7 +30,8 @@ def _last(value: str | list[str]) -> str:
 
 
 def parse_shared_view(params: Mapping[str, str | list[str]], first_day: date, last_day: date,
-                      known_ids: set[str] | frozenset[str], known_types: Mapping = EVENT_TYPES) -> SharedView:
+                      known_ids: set[str] | frozenset[str], known_types: Mapping = EVENT_TYPES,
+                      routes: Mapping[str, int] | None = None) -> SharedView:
     """Read start, end, types and event; every bad value falls back to its default with a notice."""
     notices: list[str] = []
     raw = {k: _last(v) for k, v in params.items()}
@@ -68,11 +71,30 @@ def parse_shared_view(params: Mapping[str, str | list[str]], first_day: date, la
             values["event"] = text
         else:
             notices.append("The link's 'event' is not in this data set: nothing is selected.")
+    values.update(_story(raw, routes or {}, notices))
     return SharedView(**values, notices=tuple(notices))
 
 
+def _story(raw: Mapping[str, str], routes: Mapping[str, int], notices: list[str]) -> dict:
+    """`story` must name a route with stops; `step` is 1..its stop count (default 1)."""
+    story, step = raw.get("story"), raw.get("step")
+    if story is None:
+        if step is not None:
+            notices.append("The link's 'step' needs a 'story': it was ignored.")
+        return {}
+    if story not in routes:
+        notices.append("The link's 'story' is not a route in this data set: the story is closed.")
+        return {}
+    number = int(step) if step is not None and step.isdigit() and len(step) < 6 else None
+    if step is not None and (number is None or not 1 <= number <= routes[story]):
+        notices.append(f"The link's 'step' is not a stop of this story (1 to {routes[story]}): starting at 1.")
+        number = None
+    return {"story": story, "step": number or 1}
+
+
 def build_query(start: date, end: date, types: tuple[str, ...], event: str | None,
-                first_day: date, last_day: date, known_types: Mapping = EVENT_TYPES) -> dict[str, str]:
+                first_day: date, last_day: date, known_types: Mapping = EVENT_TYPES,
+                story: str | None = None, step: int | None = None) -> dict[str, str]:
     """URL parameters for a view, leaving out whatever equals the default so links stay short."""
     query: dict[str, str] = {}
     if start != first_day:
@@ -83,4 +105,7 @@ def build_query(start: date, end: date, types: tuple[str, ...], event: str | Non
         query["types"] = ",".join(t for t in known_types if t in types)
     if event:
         query["event"] = event
+    if story:
+        query["story"] = story
+        query["step"] = str(step or 1)
     return query

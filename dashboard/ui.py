@@ -11,7 +11,8 @@ import streamlit as st
 from .cards import format_local_dates
 from .filters import View
 from .schema import PRECISION_LABELS, EventType
-from .text import escape_markdown, format_usd
+from .story import StoryStep, describe_leg
+from .text import escape_markdown, format_usd, markdown_with_links
 from .validation import Problem
 
 CHART_BAR_LIMIT = 300  # events drawn one bar each; above it the chart counts events per day
@@ -25,8 +26,18 @@ def type_label(types: Mapping[str, EventType], key: str) -> str:
     return types[key].label if key in types else key
 
 
+# The page's own layout only (no data text): less room above the title, so the map is in the first screen.
+PAGE_CSS = """<style>
+[data-testid="stMainBlockContainer"] { padding-top: 64px; padding-bottom: 2rem; }  /* the header bar is 60 px */
+[data-testid="stMainBlockContainer"] h1 { font-size: 1.6rem; padding: 0 0 0.25rem 0; line-height: 1.25; }
+@media (max-width: 640px) { [data-testid="stMainBlockContainer"] h1 { font-size: 1.2rem; } }
+</style>"""
+
+
 def render_title() -> None:
-    st.title(TITLE)
+    """A one-line title on a laptop."""
+    st.html(PAGE_CSS)
+    st.title(TITLE, anchor=False)
 
 
 def render_summary(view: View, start: date, end: date) -> None:
@@ -141,10 +152,10 @@ def render_details(event: pd.Series | None, types: Mapping[str, EventType]) -> N
         facts.append(("Route", f"{event['route_id']}, stop {event['route_seq']}"))
     st.markdown("  \n".join(f"**{name}:** {escape_markdown(value)}" for name, value in facts))
     if event["description"]:
-        st.markdown(escape_markdown(event["description"]))
+        st.markdown(markdown_with_links(event["description"]))
     if event["notes"]:
         with st.expander("Notes and caveats", expanded=True):
-            st.markdown(escape_markdown(event["notes"]))
+            st.markdown(markdown_with_links(event["notes"]))
     st.link_button(f"Source: {event['source_name'] or 'open'} ↗", event["source_url"], width="stretch")
     st.caption(escape_markdown(event["source_url"]))
 
@@ -180,3 +191,39 @@ def render_downloads(files: Mapping[str, tuple[Callable[[], bytes | str], str, s
     """One button a file; each file is built only when its button is pressed."""
     for column, (label, (make, name, mime)) in zip(st.columns(len(files)), files.items(), strict=True):
         column.download_button(label, make, name, mime, on_click="ignore", width="stretch")
+
+
+def render_story_picker(routes: Mapping[str, int], on_change: Callable[[], None]) -> None:
+    """Sidebar: open a route's guided story (or none)."""
+    st.sidebar.header("Story")
+    st.sidebar.selectbox("Follow a route stop by stop", [None, *routes], key="story_picker", on_change=on_change,
+                         format_func=lambda r: "Off" if r is None else f"{r} ({routes[r]} stops)",
+                         help="Steps through a route's stops in order: ← and → move between them.")
+
+
+def render_story(step: StoryStep, types: Mapping[str, EventType], on_move: Callable[[int], None]) -> None:
+    """The open story: where we are, the leg just flown, Previous / Next (← / →), what else happened that day."""
+    st.markdown(f"**Story: {escape_markdown(step.route_id)}** · stop {step.number} of {step.total}")
+    back, forward = st.columns(2)
+    back.button("← Previous", key="story_prev", disabled=step.number <= 1, on_click=on_move, args=(-1,),
+                shortcut="Left", width="stretch")
+    forward.button("Next →", key="story_next", disabled=step.number >= step.total, on_click=on_move, args=(1,),
+                   shortcut="Right", width="stretch")
+    if step.leg_in is not None:
+        st.info(f"Leg {step.leg_number}: {escape_markdown(describe_leg(step.leg_in))}", icon="✈️")
+    else:
+        st.info("The start of the route.", icon="📍")
+
+
+def render_same_day(step: StoryStep, types: Mapping[str, EventType]) -> None:
+    """Everything else in the data on the stop's first day, anywhere."""
+    day = step.day
+    if step.same_day.empty:
+        st.caption(f"Nothing else in the data on {day.day} {day:%b %Y}.")
+        return
+    st.markdown(f"**Also on {day.day} {day:%b %Y}** (local dates)")
+    st.markdown("\n".join(f"- {escape_markdown(row['title'])} · {escape_markdown(row['location'])} "
+                          f"({escape_markdown(type_label(types, row['event_type']))})"
+                          for _, row in step.same_day.head(12).iterrows()))
+    if len(step.same_day) > 12:
+        st.caption(f"… and {len(step.same_day) - 12} more.")

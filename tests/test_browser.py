@@ -202,3 +202,60 @@ def test_downloads_parse(page):
     html = files["Download map (HTML)"]
     assert "L.map(" in html and not re.search(r"<script[^>]+src=", html)
     page.shot("08-downloads")
+
+
+@pytest.mark.parametrize("name, viewport, mobile", [("laptop", {"width": 1440, "height": 900}, False),
+                                                    ("phone", {"width": 390, "height": 844}, True)])
+def test_the_map_is_in_the_first_screen(browser, base_url, name, viewport, mobile):
+    context = browser.new_context(viewport=viewport, is_mobile=mobile, has_touch=mobile)
+    page = Watched(context.new_page(), base_url)
+    try:
+        page.open()
+        box = page.page.locator('iframe[title="streamlit_folium.st_folium"]').last.bounding_box()
+        summary = page.page.get_by_text(re.compile(r"\d+ of \d+ events")).first.bounding_box()
+        slider = page.page.locator('[data-testid="stSlider"]').first.bounding_box()
+        assert summary["y"] + summary["height"] <= box["y"] and slider["y"] + slider["height"] <= box["y"]
+        if name == "laptop":
+            assert box["y"] <= 250 and box["height"] >= 550, box
+            assert page.page.locator("h1").first.bounding_box()["height"] < 50, "the title takes more than a line"
+        else:
+            assert box["y"] <= 420 and box["width"] >= viewport["width"] - 40, box
+            assert not page.map().locator(".dm-legend-rows").is_visible(), "the legend hides stops on a phone"
+            page.map().locator(".dm-legend-title").click()
+            assert page.map().locator(".dm-legend-rows").is_visible()
+        # The first frame is the tour and the Strait; the far-off arms sales are counted, one click away
+        outside = page.map().locator(".dm-outside")
+        assert re.match(r"\d+ events? outside the map", outside.inner_text())
+        assert page.map().locator(".dm-stop").count() == 7
+        outside.click()
+        page.wait_until(lambda: not outside.is_visible(), "'show all' did not bring every event into view")
+        page.shot(f"11-first-screen-{name}")
+    finally:
+        context.close()
+    page.check_clean()
+
+
+def test_a_story_steps_through_the_route(page):
+    page.open("?story=lai-pacific-2024&step=2")
+    page.page.get_by_role("heading", name="Transit stopover in Honolulu, Hawaii").wait_for(timeout=TIMEOUT_MS)
+    page.page.get_by_text("landed on the same calendar date it left").wait_for(timeout=TIMEOUT_MS)
+    card = page.map().locator(".dm-card-popup").last
+    page.wait_until(lambda: "Honolulu" in card.inner_text(timeout=1000), "the map did not fly to the stop")
+    page.page.keyboard.press("ArrowRight")
+    page.page.wait_for_function("() => location.search.includes('step=3')", timeout=TIMEOUT_MS)
+    page.page.get_by_role("heading", name="State visit to the Marshall Islands (Majuro)").wait_for(timeout=TIMEOUT_MS)
+    page.page.get_by_text("the calendar jumped a day ahead").wait_for(timeout=TIMEOUT_MS)
+    page.page.get_by_text(re.compile(r"Also on 3 Dec 2024")).wait_for(timeout=TIMEOUT_MS)
+    page.map().locator("path[stroke-width='6']").wait_for(timeout=TIMEOUT_MS)  # the leg just flown
+    page.wait_until(lambda: "Majuro" in card.inner_text(timeout=1000), "the card did not follow the story")
+    page.shot("12-story-step-3")
+    page.page.keyboard.press("ArrowLeft")
+    page.page.wait_for_function("() => location.search.includes('step=2')", timeout=TIMEOUT_MS)
+    page.page.get_by_role("button", name="Close story").click()
+    page.page.wait_for_function("() => !location.search.includes('story=')", timeout=TIMEOUT_MS)
+
+
+def test_a_broken_story_link_falls_back_with_a_notice(page):
+    page.open("?story=lai-pacific-2024&step=99")
+    page.page.get_by_text("is not a stop of this story").wait_for(timeout=TIMEOUT_MS)
+    page.page.wait_for_function("() => location.search.includes('step=1')", timeout=TIMEOUT_MS)

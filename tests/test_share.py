@@ -49,3 +49,30 @@ def test_build_query_round_trips():
 
 def test_build_query_leaves_defaults_out():
     assert build_query(FIRST, LAST, (), None, FIRST, LAST) == {}
+
+
+ROUTES = {"lai-pacific-2024": 7}
+STORY = {
+    "story-and-step": ({"story": "lai-pacific-2024", "step": "3"}, ("lai-pacific-2024", 3), 0),
+    "story-alone": ({"story": "lai-pacific-2024"}, ("lai-pacific-2024", 1), 0),
+    "step-too-big": ({"story": "lai-pacific-2024", "step": "8"}, ("lai-pacific-2024", 1), 1),
+    "step-zero": ({"story": "lai-pacific-2024", "step": "0"}, ("lai-pacific-2024", 1), 1),
+    "step-not-a-number": ({"story": "lai-pacific-2024", "step": "-1"}, ("lai-pacific-2024", 1), 1),
+    "step-huge": ({"story": "lai-pacific-2024", "step": "9" * 400}, ("lai-pacific-2024", 1), 1),
+    "unknown-story": ({"story": "<script>", "step": "2"}, (None, None), 1),
+    "step-without-story": ({"step": "2"}, (None, None), 1),
+}
+
+
+@pytest.mark.parametrize("params, expected, notices", list(STORY.values()), ids=list(STORY))
+def test_a_story_link_opens_its_step_or_falls_back_with_a_notice(params, expected, notices):
+    shared = parse_shared_view(params, FIRST, LAST, IDS, routes=ROUTES)
+    assert (shared.story, shared.step) == expected
+    assert len(shared.notices) == notices and not any("<" in n for n in shared.notices)
+
+
+def test_a_story_step_round_trips():
+    query = build_query(FIRST, LAST, (), "lai-2024-majuro", FIRST, LAST, story="lai-pacific-2024", step=3)
+    assert query == {"event": "lai-2024-majuro", "story": "lai-pacific-2024", "step": "3"}
+    back = parse_shared_view(query, FIRST, LAST, IDS, routes=ROUTES)
+    assert (back.story, back.step, back.event) == ("lai-pacific-2024", 3, "lai-2024-majuro")

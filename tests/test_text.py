@@ -9,7 +9,7 @@ import string
 
 import pytest
 
-from dashboard.text import escape_markdown, format_usd
+from dashboard.text import escape_markdown, format_usd, markdown_with_links
 
 # (text as it is in the data, what escape_markdown must give): Markdown shows the right-hand side as the left.
 ESCAPED = {
@@ -120,3 +120,27 @@ def test_format_usd(amount, text):
 )
 def test_format_usd_as_a_newspaper_would(amount, text):
     assert format_usd(amount) == text
+
+
+LINKED = {
+    "plain": ("no link here", "no link here"),
+    "sentence-end": ("See https://a.org/x_y?q=1.", "See <https://a.org/x_y?q=1>\\."),
+    "in-parentheses": ("(Reuters, https://r.com/a)", "\\(Reuters\\, <https://r.com/a>\\)"),
+    "own-parentheses": ("https://en.wikipedia.org/wiki/A_(b) ok", "<https://en.wikipedia.org/wiki/A_(b)> ok"),
+    "not-a-web-link": ("javascript:alert(1)", "javascript\\:alert\\(1\\)"),
+    "stops-before-math": ("http://x.org/$x$", "<http://x.org/>\\$x\\$"),
+    "stops-before-colour": ("http://x.org/:red[x]", "<http://x.org/:red>\\[x\\]"),
+    "markdown-around": ("**b** https://a.org", "\\*\\*b\\*\\* <https://a.org>"),
+}
+
+
+@pytest.mark.parametrize("text, expected", list(LINKED.values()), ids=list(LINKED))
+def test_urls_in_notes_become_links_and_nothing_else_does(text, expected):
+    assert markdown_with_links(text) == expected
+
+
+def test_linked_notes_render_as_links_and_literal_text():
+    markdown_it = pytest.importorskip("markdown_it")
+    rendered = markdown_it.MarkdownIt("commonmark").render(markdown_with_links("**x** (see https://a.org/p?q=1)."))
+    assert '<a href="https://a.org/p?q=1">https://a.org/p?q=1</a>' in rendered
+    assert "**x**" in html.unescape(re.sub(r"<[^>]+>", "", rendered))

@@ -107,6 +107,33 @@
       return button;
     };
     fit.addTo(map);
+    outside = L.control({ position: "topright" });
+    outside.onAdd = function () {
+      var button = el("button", "dm-outside");
+      button.type = "button";
+      button.style.display = "none";
+      L.DomEvent.disableClickPropagation(button);
+      L.DomEvent.on(button, "click", function () { if (window.__dmView) fitTo(window.__dmView.bounds); });
+      return button;
+    };
+    outside.addTo(map);
+    map.on("moveend", countOutside);
+  }
+
+  // Events the map does not show at this pan and zoom are never silently cut: a button says how many
+  // and shows them all.
+  var outside = null, viewPoints = null;
+  function countOutside() {
+    var button = outside && outside.getContainer();
+    if (!button) return;
+    var n = 0, bounds = theMap.getBounds();
+    if (viewPoints) {
+      for (var i = 0; i < viewPoints.lat.length; i++) {
+        if (!bounds.contains([viewPoints.lat[i], viewPoints.lon[i]])) n++;
+      }
+    }
+    button.textContent = n === 1 ? "1 event outside the map — show all" : n + " events outside the map — show all";
+    button.style.display = n ? "" : "none";
   }
 
   // Leaflet focuses the map on mousedown (for its arrow keys). Inside an iframe that the page has partly
@@ -163,7 +190,8 @@
       });
       box.appendChild(toggle);
       box.appendChild(rows);
-      if (map.getSize().x < 480) { rows.style.display = "none"; toggle.setAttribute("aria-expanded", "false"); }
+      // On a small map the legend would hide stops: it starts folded, one click away.
+      if (map.getSize().x < config.legend_open_min_px) { rows.style.display = "none"; toggle.setAttribute("aria-expanded", "false"); }
       L.DomEvent.disableClickPropagation(box);
       return box;
     };
@@ -174,8 +202,10 @@
 
   function addRoute(group, legs) {
     var c = config.colors;
+    group.__dmLegLines = [];
     legs.forEach(function (leg) {
       var line = L.polyline(leg.path, { color: c.route, weight: 3, opacity: 0.85 });
+      group.__dmLegLines.push(line);
       var fields = { title: leg.title, distance: leg.distance, when: leg.dates, note: leg.note };
       line.bindTooltip(cardNode(fields), { sticky: true, opacity: 0.95 });
       line.on("click", function (e) { openCard(e.latlng, fields); window.__dmCardAt = performance.now(); });
@@ -208,7 +238,15 @@
     pending(group, withData(source).then(function (data) { drawEvents(group, data); }));
   }
 
+  function remember(group, lats, lons) {
+    var list = group.__dmPoints = group.__dmPoints || { lat: [], lon: [] };
+    Array.prototype.push.apply(list.lat, lats);
+    Array.prototype.push.apply(list.lon, lons);
+  }
+
   function drawEvents(group, data) {
+    remember(group, data.features.map(function (f) { return f.geometry.coordinates[1]; }),
+      data.features.map(function (f) { return f.geometry.coordinates[0]; }));
     L.geoJSON(data, {
       pointToLayer: function (feature, latlng) {
         var p = feature.properties, s = styleOf(p.event_type);
@@ -353,7 +391,10 @@
   }
 
   function addDenseDots(group, source, eventType) {
-    pending(group, withData(source).then(function (data) { group.addLayer(new DotsLayer(data, eventType)); }));
+    pending(group, withData(source).then(function (data) {
+      remember(group, data.lat, data.lon);
+      group.addLayer(new DotsLayer(data, eventType));
+    }));
   }
 
   function fitTo(bounds) {
@@ -368,18 +409,32 @@
     if (cardBaseChanged) cardCache = {};
     Promise.all(group.__dmPending || []).then(function () {
       window.__dmView = spec;
+      viewPoints = group.__dmPoints || null;
       var s = spec.selected;
       if (s) {
         markSelected(s.latlng, s.offset);
-        if (!card || card.eventId !== s.card.event_id) openCard(s.latlng, s.card);
+        var flying = spec.story_start || (spec.story_leg !== null && spec.story_leg !== undefined);
+        if (flying) theMap.once("moveend", function () { openCard(s.latlng, s.card); });  // after the flight
+        else if (!card || card.eventId !== s.card.event_id) openCard(s.latlng, s.card);
       } else {
         clearHighlight();
         closeCard();
       }
-      var visible = theMap.getBounds();
-      if (!fittedOnce || (spec.bounds && !visible.intersects(L.latLngBounds(spec.bounds)))) fitTo(spec.bounds);
-      else if (s && spec.pan_to_selected && !visible.contains(s.latlng)) theMap.panTo(s.latlng);
+      var visible = theMap.getBounds(), lines = group.__dmLegLines || [];
+      if (spec.story_leg !== null && spec.story_leg !== undefined && lines[spec.story_leg]) {
+        var leg = lines[spec.story_leg];
+        leg.setStyle({ color: config.colors.story_leg, weight: 6, opacity: 1 }).bringToFront();
+        closeCard();
+        theMap.flyToBounds(leg.getBounds(), { paddingTopLeft: [60, 180], paddingBottomRight: [60, 40],
+          maxZoom: config.fit_max_zoom, duration: 1.2 });
+      } else if (s && spec.story_start) {
+        closeCard();
+        theMap.flyTo(s.latlng, Math.max(theMap.getZoom(), 5), { duration: 1.2 });
+      } else if (!fittedOnce || (spec.bounds && !visible.intersects(L.latLngBounds(spec.bounds)))) {
+        fitTo(fittedOnce ? spec.bounds : (spec.focus || spec.bounds));
+      } else if (s && spec.pan_to_selected && !visible.contains(s.latlng)) theMap.panTo(s.latlng);
       fittedOnce = true;
+      countOutside();
       requestAnimationFrame(function () {
         window.__dmPainted = { view: spec.key, count: spec.count, at: performance.now() };
       });
