@@ -1,4 +1,5 @@
-"""`python -m dashboard validate | export | geocode`: the data tools, without the browser."""
+"""`python -m dashboard validate | export | geocode | import`: the data tools, without the browser."""
+
 from __future__ import annotations
 
 import argparse
@@ -13,6 +14,8 @@ from .export import build_feature_collection, to_geojson_text
 from .files import write_text_atomic
 from .filters import FilterState, select_view
 from .geocoding import Gazetteer, make_nominatim_geocoder, read_cache, resolve_places, write_cache
+from .importers import READERS, ImportOptions, ImportRefused, import_files, summarize
+from .importers.common import parse_column_map, print_progress
 from .loading import load_dataset, read_csv_strings, read_text_file
 from .routes import build_legs
 from .schema import EVENT_COLUMNS, EVENT_TYPES, EVENTS_FILE, GEOCODE_CACHE_FILE, LOCATION_COLUMNS, LOCATIONS_FILE
@@ -34,6 +37,23 @@ def _types(text: str) -> tuple[str, ...]:
     return chosen
 
 
+def _map_pair(text: str) -> str:
+    name, sep, column = text.partition("=")
+    if not sep or not name.strip() or not column.strip():
+        raise argparse.ArgumentTypeError(f"expected FIELD=COLUMN, got {text!r} (put the files before --map)")
+    return text
+
+
+def _bbox(text: str) -> tuple[float, float, float, float]:
+    try:
+        south, west, north, east = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected SOUTH,WEST,NORTH,EAST in degrees, got {text!r}") from None
+    if not (-90 <= south <= north <= 90 and -180 <= west <= 180 and -180 <= east <= 180):
+        raise argparse.ArgumentTypeError(f"not a box: {text!r} (south <= north, longitudes -180 to 180)")
+    return south, west, north, east
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -51,8 +71,39 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("geocode", help="fill blank coordinates in events.csv from the gazetteer, cache or geocoder")
     p.add_argument("--data-dir", help=data_help)
-    p.add_argument("--online", action="store_true",
-                   help="ask OpenStreetMap Nominatim (1 request/second) for places found nowhere else")
+    p.add_argument(
+        "--online",
+        action="store_true",
+        help="ask OpenStreetMap Nominatim (1 request/second) for places found nowhere else",
+    )
+
+    p = sub.add_parser(
+        "import",
+        help="read ACLED exports, GDELT event files or navigation warnings into a data folder, merged by event id",
+        description="Read published event files into a data folder. Events whose event_id is "
+        "already there are replaced, the others kept; nothing is written unless the "
+        "merged folder passes validation.",
+    )
+    p.add_argument("format", choices=list(READERS), help="the files' format")
+    p.add_argument("files", nargs="+", metavar="FILE", help="files to read (a .zip holding one file is read inside)")
+    p.add_argument("--into", dest="data_dir", required=True, metavar="DIR", help="data folder to create or merge into")
+    p.add_argument(
+        "--map",
+        dest="column_map",
+        action="extend",
+        nargs="+",
+        type=_map_pair,
+        default=[],
+        metavar="FIELD=COLUMN",
+        help="read FIELD from the file's COLUMN (e.g. area=coordinates_raw)",
+    )
+    p.add_argument("--encoding", default="utf-8", help="the files' text encoding (default utf-8; e.g. cp1252)")
+    p.add_argument("--bbox", type=_bbox, metavar="S,W,N,E", help="keep only events inside this box (degrees)")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse the import if any row has a problem (by default such rows are skipped and listed)",
+    )
     return parser
 
 
@@ -61,7 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = load_settings(args.data_dir)
     try:
-        return {"validate": run_validate, "export": run_export, "geocode": run_geocode}[args.command](args, settings)
+        return {"validate": run_validate, "export": run_export, "geocode": run_geocode, "import": run_import}[
+            args.command
+        ](args, settings)
     except DataError as exc:
         for problem in exc.problems:
             print(problem.format(), file=sys.stderr)
@@ -81,8 +134,9 @@ def run_validate(args: argparse.Namespace, settings: Settings) -> int:
     for problem in dataset.warnings:
         print(problem.format() + " (warning)", file=sys.stderr)
     events = dataset.events
-    print(f"OK: {len(events)} events, {len(dataset.locations)} places, {len(dataset.zones)} zones "
-          f"in {settings.data_dir}")
+    print(
+        f"OK: {len(events)} events, {len(dataset.locations)} places, {len(dataset.zones)} zones in {settings.data_dir}"
+    )
     return 0
 
 
@@ -93,8 +147,10 @@ def run_export(args: argparse.Namespace, settings: Settings) -> int:
     text = to_geojson_text(build_feature_collection(view.events, view.legs, view.zones))
     if args.output:
         write_text_atomic(args.output, text + "\n")
-        print(f"wrote {len(view.events)} events, {len(view.legs)} legs, {len(view.zones)} zones to {args.output}",
-              file=sys.stderr)
+        print(
+            f"wrote {len(view.events)} events, {len(view.legs)} legs, {len(view.zones)} zones to {args.output}",
+            file=sys.stderr,
+        )
     else:
         sys.stdout.write(text + "\n")
     return 0
@@ -131,11 +187,15 @@ def run_geocode(args: argparse.Namespace, settings: Settings) -> int:
     blank = [r for r in rows[1:] if len(r) == len(header) and not r[lat_i].strip() and not r[lon_i].strip()]
     cache_path = data_dir / GEOCODE_CACHE_FILE
     cache = read_cache(cache_path)
-    geocoder = make_nominatim_geocoder(settings.geocoder_user_agent, settings.geocoder_min_delay_seconds) \
-        if args.online else None
+    geocoder = (
+        make_nominatim_geocoder(settings.geocoder_user_agent, settings.geocoder_min_delay_seconds)
+        if args.online
+        else None
+    )
     names = [r[loc_i] for r in blank]
-    resolved, missing = resolve_places(names, Gazetteer(locations), cache, geocoder,
-                                       _progress if sys.stderr.isatty() or args.online else None)
+    resolved, missing = resolve_places(
+        names, Gazetteer(locations), cache, geocoder, _progress if sys.stderr.isatty() or args.online else None
+    )
     if args.online:
         write_cache(cache_path, cache.values())  # saved even when some places fail: paid-for answers stay
     filled = 0
@@ -148,8 +208,36 @@ def run_geocode(args: argparse.Namespace, settings: Settings) -> int:
         out = io.StringIO()
         csv.writer(out, lineterminator="\n").writerows(rows)
         write_text_atomic(events_path, out.getvalue())
-    print(f"filled coordinates on {filled} of {len(blank)} rows with blank coordinates in {events_path}",
-          file=sys.stderr)
+    print(
+        f"filled coordinates on {filled} of {len(blank)} rows with blank coordinates in {events_path}", file=sys.stderr
+    )
     if missing:
         raise UnknownPlaceError(missing)
     return 0
+
+
+def run_import(args: argparse.Namespace, settings: Settings) -> int:
+    show_progress = sys.stderr.isatty()
+    options = ImportOptions(
+        column_map=parse_column_map(args.column_map),
+        encoding=args.encoding,
+        bbox=args.bbox,
+        strict=args.strict,
+        progress=print_progress if show_progress else None,
+    )
+    try:
+        batch, report = import_files(args.format, args.files, settings.data_dir, settings, options)
+    except ImportRefused as exc:
+        if show_progress:
+            sys.stderr.write("\n")
+        for problem in exc.problems:
+            print(problem.format() + ("" if problem.is_error else " (warning)"), file=sys.stderr)
+        print(f"import refused: {exc.reason}; {settings.data_dir} was not changed", file=sys.stderr)
+        return 1
+    if show_progress:
+        sys.stderr.write("\n")
+    for problem in batch.problems + (report.warnings if report else []):
+        print(problem.format() + ("" if problem.is_error else " (warning)"), file=sys.stderr)
+    for line in summarize(batch, report):
+        print(line)
+    return 0 if report is not None else 1

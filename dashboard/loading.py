@@ -1,4 +1,5 @@
 """Data files into typed DataFrames and zones; the only place GeoJSON's (lon, lat) becomes (lat, lon)."""
+
 from __future__ import annotations
 
 import csv
@@ -13,10 +14,28 @@ import pandas as pd
 from .config import Settings
 from .errors import DataError
 from .geocoding import Gazetteer, read_cache, resolve_places
-from .schema import (EVENT_COLUMNS, EVENT_TYPES, EVENTS_FILE, GEOCODE_CACHE_FILE, LOCATION_COLUMNS, LOCATIONS_FILE,
-                     TYPE_COLUMNS, TYPES_FILE, ZONES_FILE, Column, EventType)
-from .validation import (Problem, check_header, errors_only, validate_events, validate_locations,
-                         validate_types, validate_zones)
+from .schema import (
+    EVENT_COLUMNS,
+    EVENT_TYPES,
+    EVENTS_FILE,
+    GEOCODE_CACHE_FILE,
+    LOCATION_COLUMNS,
+    LOCATIONS_FILE,
+    TYPE_COLUMNS,
+    TYPES_FILE,
+    ZONES_FILE,
+    Column,
+    EventType,
+)
+from .validation import (
+    Problem,
+    check_header,
+    errors_only,
+    validate_events,
+    validate_locations,
+    validate_types,
+    validate_zones,
+)
 
 LatLon = tuple[float, float]
 
@@ -53,22 +72,32 @@ def read_text_file(path: Path, settings: Settings) -> tuple[str | None, list[Pro
     size = path.stat().st_size
     if size > settings.max_file_bytes:
         limit = settings.max_file_bytes // (1024 * 1024)
-        return None, [Problem(name, None, None, f"{size:,} bytes",
-                              f"file is larger than the {limit} MB limit (set DASHBOARD_MAX_FILE_MB to raise it)")]
+        return None, [
+            Problem(
+                name,
+                None,
+                None,
+                f"{size:,} bytes",
+                f"file is larger than the {limit} MB limit (set DASHBOARD_MAX_FILE_MB to raise it)",
+            )
+        ]
     data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        bad = data[exc.start: exc.start + 4]
-        return None, [Problem(name, line, None, repr(bad),
-                              f"not UTF-8 text (byte {exc.start}): save the file as UTF-8")]
+        bad = data[exc.start : exc.start + 4]
+        return None, [
+            Problem(name, line, None, repr(bad), f"not UTF-8 text (byte {exc.start}): save the file as UTF-8")
+        ]
     if not text.strip():
         return None, [Problem(name, None, None, "", "file is empty")]
     return text, []
 
 
-def read_csv_strings(path: Path, settings: Settings, schema: tuple[Column, ...]) -> tuple[pd.DataFrame | None, list[Problem]]:
+def read_csv_strings(
+    path: Path, settings: Settings, schema: tuple[Column, ...]
+) -> tuple[pd.DataFrame | None, list[Problem]]:
     """A CSV as a frame of stripped-nothing strings ('' for blanks), with header problems."""
     text, problems = read_text_file(path, settings)
     if text is None:
@@ -79,8 +108,15 @@ def read_csv_strings(path: Path, settings: Settings, schema: tuple[Column, ...])
     if len(header) == 1:
         for delimiter, label in ((";", "semicolons"), ("\t", "tabs"), ("|", "'|'")):
             if delimiter in header[0]:
-                return None, [Problem(name, 1, None, header[0],
-                                      f"the header is separated by {label}: save the file as comma-separated CSV")]
+                return None, [
+                    Problem(
+                        name,
+                        1,
+                        None,
+                        header[0],
+                        f"the header is separated by {label}: save the file as comma-separated CSV",
+                    )
+                ]
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
     except (pd.errors.ParserError, csv.Error) as exc:
@@ -97,7 +133,7 @@ def _parser_problem(name: str, text: str, exc: Exception) -> Problem:
     # the C tokenizer counts "row"s from 0 (the header is row 0) but "line"s from 1, as a spreadsheet does
     row = int(match.group(2)) + (match.group(1) == "row") if match else None
     if "EOF inside string" in message:
-        return Problem(name, row, None, "", "a quote (\") opened here is never closed")
+        return Problem(name, row, None, "", 'a quote (") opened here is never closed')
     if "Expected" in message and "fields" in message:
         return Problem(name, row, None, "", "this row has more fields than the header: " + message.split(". ")[-1])
     return Problem(name, row, None, "", "cannot parse the CSV: " + message)
@@ -113,7 +149,9 @@ def read_zones(path: Path, settings: Settings, event_ids: set[str] | None) -> tu
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        return [], [Problem(path.name, exc.lineno, None, exc.msg, f"not valid JSON (line {exc.lineno}, column {exc.colno})")]
+        return [], [
+            Problem(path.name, exc.lineno, None, exc.msg, f"not valid JSON (line {exc.lineno}, column {exc.colno})")
+        ]
     problems = validate_zones(data, path.name, event_ids)
     if errors_only(problems):
         return [], problems
@@ -121,13 +159,15 @@ def read_zones(path: Path, settings: Settings, event_ids: set[str] | None) -> tu
     for feature in data["features"]:
         geometry = feature["geometry"]
         polygons = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
-        zones.append(Zone(
-            event_id=str(feature["properties"]["event_id"]).strip(),
-            name=str(feature["properties"]["name"]),
-            note=str(feature["properties"]["note"]),
-            polygons=[[[(float(lat), float(lon)) for lon, lat, *_ in ring] for ring in poly] for poly in polygons],
-            geometry=geometry,
-        ))
+        zones.append(
+            Zone(
+                event_id=str(feature["properties"]["event_id"]).strip(),
+                name=str(feature["properties"]["name"]),
+                note=str(feature["properties"]["note"]),
+                polygons=[[[(float(lat), float(lon)) for lon, lat, *_ in ring] for ring in poly] for poly in polygons],
+                geometry=geometry,
+            )
+        )
     return zones, problems
 
 
@@ -176,8 +216,14 @@ def load_dataset(settings: Settings) -> Dataset:
 
     if errors_only(problems) or events is None:
         raise DataError(problems)
-    return Dataset(events=events.reset_index(drop=True), locations=locations, zones=zones,
-                   data_dir=data_dir, warnings=problems, types=types)
+    return Dataset(
+        events=events.reset_index(drop=True),
+        locations=locations,
+        zones=zones,
+        data_dir=data_dir,
+        warnings=problems,
+        types=types,
+    )
 
 
 def fill_coordinates(events: pd.DataFrame, gazetteer: Gazetteer, cache: dict) -> list[Problem]:
@@ -191,10 +237,16 @@ def fill_coordinates(events: pd.DataFrame, gazetteer: Gazetteer, cache: dict) ->
         place = resolved.get(events.at[index, "location"])
         if place is None:
             if events.at[index, "location"]:  # a blank location is reported already
-                problems.append(Problem(
-                    EVENTS_FILE, int(index) + 2, "location", events.at[index, "location"],
-                    "coordinates are blank and this place is not in locations.csv or the geocoding cache: add it "
-                    "to locations.csv, fill latitude/longitude, or run `python -m dashboard geocode --online`"))
+                problems.append(
+                    Problem(
+                        EVENTS_FILE,
+                        int(index) + 2,
+                        "location",
+                        events.at[index, "location"],
+                        "coordinates are blank and this place is not in locations.csv or the geocoding cache: add it "
+                        "to locations.csv, fill latitude/longitude, or run `python -m dashboard geocode --online`",
+                    )
+                )
             continue
         events.at[index, "latitude"] = place.lat
         events.at[index, "longitude"] = place.lon

@@ -2,6 +2,7 @@
 
 Loading, validation, the documentation in data/README.md and its test all read from here.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,24 +25,48 @@ class EventType:
 EVENT_TYPES: dict[str, EventType] = {
     t.key: t
     for t in (
-        EventType("tour_stop", "Tour stop", "A stop on a leader's journey; ordered by route_id and route_seq.",
-                  "#1f4e8c", 8, "Tour route and stops"),
-        EventType("military_drill", "Military drill", "An exercise or deployment, with a zone where one is known.",
-                  "#b3261e", 8, "Military drills and zones"),
-        EventType("arms_sale", "Arms sale", "An arms sale approved or notified, with amount_usd.",
-                  "#2e7d32", 7, "Arms sales"),
-        EventType("diplomatic", "Diplomatic", "A meeting, statement, protest or sanction.",
-                  "#7b3fa0", 6, "Diplomatic events"),
+        EventType(
+            "tour_stop",
+            "Tour stop",
+            "A stop on a leader's journey; ordered by route_id and route_seq.",
+            "#1f4e8c",
+            8,
+            "Tour route and stops",
+        ),
+        EventType(
+            "military_drill",
+            "Military drill",
+            "An exercise or deployment, with a zone where one is known.",
+            "#b3261e",
+            8,
+            "Military drills and zones",
+        ),
+        EventType(
+            "arms_sale", "Arms sale", "An arms sale approved or notified, with amount_usd.", "#2e7d32", 7, "Arms sales"
+        ),
+        EventType(
+            "diplomatic", "Diplomatic", "A meeting, statement, protest or sanction.", "#7b3fa0", 6, "Diplomatic events"
+        ),
     )
 }
 
 
-# Declared types (types.csv) that give no colour take one from here, by their position in the file: the
-# Okabe-Ito and Paul Tol colour-blind-safe sets, minus the yellows that vanish on a light basemap and the
-# hues the four built-in types already use.
+# Declared types (types.csv) that give no colour take the next one from here that no other type uses, in
+# file order (so a file always gets the same colours): the Okabe-Ito and Paul Tol colour-blind-safe sets,
+# minus the yellows that vanish on a light basemap and the hues the four built-in types already use.
 EXTRA_TYPE_PALETTE: tuple[str, ...] = (
-    "#e69f00", "#56b4e9", "#009e73", "#d55e00", "#cc79a7", "#0072b2", "#999933", "#882255", "#44aa99",
-    "#661100", "#332288", "#88ccee",
+    "#e69f00",
+    "#56b4e9",
+    "#009e73",
+    "#d55e00",
+    "#cc79a7",
+    "#0072b2",
+    "#999933",
+    "#882255",
+    "#44aa99",
+    "#661100",
+    "#332288",
+    "#88ccee",
 )
 # A declared type without a radius gets the diplomatic dots' size: the built-in types keep the larger ones.
 DEFAULT_EXTRA_RADIUS = 6
@@ -51,8 +76,9 @@ TYPE_KEY_PATTERN = r"[a-z][a-z0-9_]{0,63}"
 COLOR_PATTERN = r"#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{3})"
 
 
-def declared_type(key: str, label: str, description: str = "", color: str = "", radius: int | None = None,
-                  position: int = 0) -> EventType:
+def declared_type(
+    key: str, label: str, description: str = "", color: str = "", radius: int | None = None, position: int = 0
+) -> EventType:
     """An event type declared in types.csv; a blank colour or radius falls back to the palette and default."""
     if not color:
         color = EXTRA_TYPE_PALETTE[position % len(EXTRA_TYPE_PALETTE)]
@@ -106,7 +132,12 @@ ZONE_PROPERTIES: tuple[Column, ...] = (
 )
 
 TYPE_COLUMNS: tuple[Column, ...] = (
-    Column("event_type", "type_key", True, "The key events.csv uses: lower-case letters, digits and '_', e.g. acled_protests."),
+    Column(
+        "event_type",
+        "type_key",
+        True,
+        "The key events.csv uses: lower-case letters, digits and '_', e.g. acled_protests.",
+    ),
     Column("label", "text", True, "The name shown in the legend, filters, chart and table."),
     Column("description", "text", False, "What the type means."),
     Column("color", "color", False, "Hex colour #rrggbb or #rgb; blank picks one from a colour-blind-safe palette."),

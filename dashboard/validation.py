@@ -2,18 +2,29 @@
 
 Rows are numbered as a spreadsheet shows them: the header is row 1, the first record row 2.
 """
+
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from collections.abc import Collection
-from typing import Any, Iterable
+from typing import Any
 
 import pandas as pd
 
-from .schema import (COLOR_PATTERN, EVENT_COLUMNS, EVENT_TYPES, EXTRA_RADIUS_RANGE, PRECISION_LABELS,
-                     TYPE_KEY_PATTERN, Column, EventType, declared_type)
+from .schema import (
+    COLOR_PATTERN,
+    EVENT_COLUMNS,
+    EVENT_TYPES,
+    EXTRA_RADIUS_RANGE,
+    EXTRA_TYPE_PALETTE,
+    PRECISION_LABELS,
+    TYPE_KEY_PATTERN,
+    Column,
+    EventType,
+    declared_type,
+)
 
 ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}"
 DATE_PATTERN = r"\d{4}-\d{2}-\d{2}"
@@ -73,8 +84,9 @@ def check_header(columns: list[str], schema: tuple[Column, ...], file: str) -> l
         seen.add(name)
         if name not in known:
             problems.append(
-                Problem(file, 1, name, name, "unknown column, ignored (known: " + ", ".join(sorted(known)) + ")",
-                        "warning")
+                Problem(
+                    file, 1, name, name, "unknown column, ignored (known: " + ", ".join(sorted(known)) + ")", "warning"
+                )
             )
     return problems
 
@@ -123,8 +135,9 @@ def check_coordinates(frame: pd.DataFrame, checker: _RowChecker) -> tuple[pd.Ser
     return lat, lon
 
 
-def validate_events(raw: pd.DataFrame, file: str,
-                    types: Collection[str] | None = None) -> tuple[pd.DataFrame, list[Problem]]:
+def validate_events(
+    raw: pd.DataFrame, file: str, types: Collection[str] | None = None
+) -> tuple[pd.DataFrame, list[Problem]]:
     """Check a string-typed events frame; return it typed (dates, floats) with every problem found.
 
     `types` are the event type keys allowed: the built-in four unless the folder declares more in types.csv.
@@ -142,13 +155,19 @@ def validate_events(raw: pd.DataFrame, file: str,
         checker.flag(frame[name].str.strip() == "", name, "required value is blank")
 
     ids = frame["event_id"].str.strip()
-    checker.flag((ids != "") & ~ids.str.fullmatch(ID_PATTERN), "event_id",
-                 "not a valid id: use letters, digits, '-', '_', '.', ':' (at most 128)")
+    checker.flag(
+        (ids != "") & ~ids.str.fullmatch(ID_PATTERN),
+        "event_id",
+        "not a valid id: use letters, digits, '-', '_', '.', ':' (at most 128)",
+    )
     checker.flag((ids != "") & ids.duplicated(keep=False), "event_id", "duplicate event_id")
 
     types = frame["event_type"].str.strip()
-    checker.flag((types != "") & ~types.isin(known_types), "event_type",
-                 "unknown event type (expected one of: " + ", ".join(known_types) + "; or declare it in types.csv)")
+    checker.flag(
+        (types != "") & ~types.isin(known_types),
+        "event_type",
+        "unknown event type (expected one of: " + ", ".join(known_types) + "; or declare it in types.csv)",
+    )
 
     start, bad_start = _dates(frame["start_date"])
     end, bad_end = _dates(frame["end_date"])
@@ -160,14 +179,14 @@ def validate_events(raw: pd.DataFrame, file: str,
     lat, lon = check_coordinates(frame, checker)
 
     urls = frame["source_url"].str.strip()
-    checker.flag((urls != "") & ~urls.str.fullmatch(URL_PATTERN), "source_url",
-                 "not an http:// or https:// address")
+    checker.flag((urls != "") & ~urls.str.fullmatch(URL_PATTERN), "source_url", "not an http:// or https:// address")
 
     route = frame["route_id"].str.strip()
     seq_raw = frame["route_seq"].str.strip()
     seq = _numbers(seq_raw)
-    checker.flag((seq_raw != "") & (seq.isna() | (seq % 1 != 0) | (seq < 0)), "route_seq",
-                 "not a whole number of 0 or more")
+    checker.flag(
+        (seq_raw != "") & (seq.isna() | (seq % 1 != 0) | (seq < 0)), "route_seq", "not a whole number of 0 or more"
+    )
     checker.flag((route != "") & (seq_raw == ""), "route_seq", "blank, but route_id is set: give the stop's order")
     checker.flag((route == "") & (seq_raw != ""), "route_id", "blank, but route_seq is set")
     routed = (route != "") & seq.notna()
@@ -182,8 +201,11 @@ def validate_events(raw: pd.DataFrame, file: str,
 
     precision_raw = frame["geo_precision"].str.strip()
     precision = _numbers(precision_raw)
-    checker.flag((precision_raw != "") & ~precision.isin(list(PRECISION_LABELS)), "geo_precision",
-                 "must be 1 (exact place), 2 (near a place) or 3 (region only)")
+    checker.flag(
+        (precision_raw != "") & ~precision.isin(list(PRECISION_LABELS)),
+        "geo_precision",
+        "must be 1 (exact place), 2 (near a place) or 3 (region only)",
+    )
 
     typed = frame[[c.name for c in EVENT_COLUMNS]].copy()
     for col in EVENT_COLUMNS:
@@ -215,17 +237,30 @@ def validate_types(raw: pd.DataFrame, file: str) -> tuple[dict[str, EventType], 
     checker.flag(keys == "", "event_type", "required value is blank")
     checker.flag(labels == "", "label", "required value is blank")
     bad_key = (keys != "") & ~keys.str.fullmatch(TYPE_KEY_PATTERN)
-    checker.flag(bad_key, "event_type",
-                 "not a valid type key: start with a lower-case letter, then lower-case letters, digits or '_' "
-                 "(at most 64)")
+    checker.flag(
+        bad_key,
+        "event_type",
+        "not a valid type key: start with a lower-case letter, then lower-case letters, digits or '_' (at most 64)",
+    )
     checker.flag((keys != "") & keys.duplicated(keep="first"), "event_type", "this type is declared twice")
     builtin = keys.isin(list(EVENT_TYPES))
     for index in frame.index[builtin]:
-        checker.problems.append(Problem(file, int(index) + 2, "event_type", keys[index],
-                                        "a built-in type keeps its own look: this row is ignored", "warning"))
+        checker.problems.append(
+            Problem(
+                file,
+                int(index) + 2,
+                "event_type",
+                keys[index],
+                "a built-in type keeps its own look: this row is ignored",
+                "warning",
+            )
+        )
     colors = frame["color"]
-    checker.flag((colors != "") & ~colors.str.fullmatch(COLOR_PATTERN), "color",
-                 "not a hex colour: write #rrggbb (e.g. #e69f00) or #rgb")
+    checker.flag(
+        (colors != "") & ~colors.str.fullmatch(COLOR_PATTERN),
+        "color",
+        "not a hex colour: write #rrggbb (e.g. #e69f00) or #rgb",
+    )
     low, high = EXTRA_RADIUS_RANGE
     radius_raw = frame["radius"]
     radius = _numbers(radius_raw)
@@ -234,11 +269,15 @@ def validate_types(raw: pd.DataFrame, file: str) -> tuple[dict[str, EventType], 
 
     declared: dict[str, EventType] = {}
     usable = (keys != "") & (labels != "") & ~bad_key & ~builtin & ~keys.duplicated(keep="first")
+    # a type without a colour takes the next palette colour that no other type (built-in or given) uses
+    taken = {t.color for t in EVENT_TYPES.values()} | {c.lower() for c in colors if re.fullmatch(COLOR_PATTERN, c)}
+    spare = iter([c for c in EXTRA_TYPE_PALETTE if c not in taken])
     for position, index in enumerate(frame.index[usable]):
-        good_color = colors[index] if re.fullmatch(COLOR_PATTERN, colors[index]) else ""
+        good_color = colors[index] if re.fullmatch(COLOR_PATTERN, colors[index]) else next(spare, "")
         size = None if bad_radius[index] or pd.isna(radius[index]) else int(radius[index])
-        declared[keys[index]] = declared_type(keys[index], labels[index], frame.at[index, "description"],
-                                              good_color, size, position)
+        declared[keys[index]] = declared_type(
+            keys[index], labels[index], frame.at[index, "description"], good_color, size, position
+        )
     return declared, checker.problems
 
 
@@ -260,11 +299,19 @@ def validate_locations(raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list
             if not key:
                 continue
             if key in seen and seen[key] != index:
-                checker.problems.append(Problem(file, int(index) + 2, "name", place,
-                                                f"name or alias already used on row {seen[key] + 2}"))
+                checker.problems.append(
+                    Problem(file, int(index) + 2, "name", place, f"name or alias already used on row {seen[key] + 2}")
+                )
             seen.setdefault(key, index)
-    typed = pd.DataFrame({"name": frame["name"].str.strip(), "latitude": lat, "longitude": lon,
-                          "country": frame["country"].str.strip(), "aliases": frame["aliases"].str.strip()})
+    typed = pd.DataFrame(
+        {
+            "name": frame["name"].str.strip(),
+            "latitude": lat,
+            "longitude": lon,
+            "country": frame["country"].str.strip(),
+            "aliases": frame["aliases"].str.strip(),
+        }
+    )
     return typed, checker.problems
 
 
@@ -300,7 +347,9 @@ def validate_zones(data: Any, file: str, event_ids: set[str] | None) -> list[Pro
                 problems.append(Problem(file, number, f"properties.{key}", props.get(key), "required value is blank"))
         event_id = str(props.get("event_id") or "").strip()
         if event_id and event_ids is not None and event_id not in event_ids:
-            problems.append(Problem(file, number, "properties.event_id", event_id, "no event with this event_id in events.csv"))
+            problems.append(
+                Problem(file, number, "properties.event_id", event_id, "no event with this event_id in events.csv")
+            )
         problems.extend(_check_geometry(feature.get("geometry"), file, number))
     return problems
 
@@ -316,7 +365,9 @@ def _check_geometry(geometry: Any, file: str, number: int) -> list[Problem]:
     problems = []
     for poly in polygons:
         if not isinstance(poly, list) or not poly:
-            problems.append(Problem(file, number, "geometry.coordinates", shorten(poly), "a polygon needs at least one ring"))
+            problems.append(
+                Problem(file, number, "geometry.coordinates", shorten(poly), "a polygon needs at least one ring")
+            )
             continue
         for ring in poly:
             problems.extend(_check_ring(ring, file, number))
@@ -328,12 +379,27 @@ def _check_ring(ring: Any, file: str, number: int) -> list[Problem]:
     if not isinstance(ring, list) or len(ring) < 4:
         return [Problem(file, number, column, shorten(ring), "a ring needs at least 4 positions")]
     for pos in ring:
-        if (not isinstance(pos, list) or len(pos) < 2
-                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pos[:2])):
+        if (
+            not isinstance(pos, list)
+            or len(pos) < 2
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pos[:2])
+        ):
             return [Problem(file, number, column, shorten(pos), "a position must be [longitude, latitude] numbers")]
         lon, lat = pos[0], pos[1]
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            return [Problem(file, number, column, shorten(pos), "position out of range (GeoJSON order is [longitude, latitude])")]
+            return [
+                Problem(
+                    file, number, column, shorten(pos), "position out of range (GeoJSON order is [longitude, latitude])"
+                )
+            ]
     if ring[0][:2] != ring[-1][:2]:
-        return [Problem(file, number, column, shorten(ring[-1]), f"ring is not closed: last position must equal the first {ring[0]}")]
+        return [
+            Problem(
+                file,
+                number,
+                column,
+                shorten(ring[-1]),
+                f"ring is not closed: last position must equal the first {ring[0]}",
+            )
+        ]
     return []

@@ -8,6 +8,7 @@ the folder as it was.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import io
@@ -25,15 +26,25 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from ..config import Settings
 from ..errors import DashboardError, DataError
 from ..files import write_text_atomic
 from ..loading import load_dataset
-from ..schema import (EVENT_COLUMNS, EVENT_TYPES, EVENTS_FILE, GEOCODE_CACHE_FILE, LOCATION_COLUMNS, LOCATIONS_FILE,
-                      TYPE_COLUMNS, TYPES_FILE, ZONES_FILE, EventType)
-from ..validation import ID_PATTERN, URL_PATTERN, Problem, errors_only
+from ..schema import (
+    EVENT_COLUMNS,
+    EVENT_TYPES,
+    EVENTS_FILE,
+    GEOCODE_CACHE_FILE,
+    LOCATION_COLUMNS,
+    LOCATIONS_FILE,
+    TYPE_COLUMNS,
+    TYPES_FILE,
+    ZONES_FILE,
+    EventType,
+)
+from ..validation import ID_PATTERN, URL_PATTERN, Problem
 
 EVENT_FIELDS: tuple[str, ...] = tuple(c.name for c in EVENT_COLUMNS)
 # Problems kept to print: a million-row file with a systematic fault would otherwise print a million lines;
@@ -41,6 +52,7 @@ EVENT_FIELDS: tuple[str, ...] = tuple(c.name for c in EVENT_COLUMNS)
 MAX_PROBLEMS_KEPT = 200
 # How often the progress line is redrawn, in seconds.
 PROGRESS_EVERY = 0.25
+PROBLEM_ROWS = "each with a problem (listed above)"
 
 
 class ImportRefused(DataError):
@@ -64,6 +76,8 @@ class ImportOptions:
     bbox: tuple[float, float, float, float] | None = None  # south, west, north, east (degrees)
     strict: bool = False  # a row with a problem refuses the whole import instead of being skipped
     progress: Callable[[int, int, str], None] | None = None  # (bytes read, bytes in all, file name)
+    # stop reading once the events read would make an events.csv bigger than this (the loader's size limit)
+    max_events_bytes: int | None = None
 
 
 @dataclass
@@ -71,7 +85,11 @@ class ImportBatch:
     """Everything read from the input files, ready to merge into a data folder."""
 
     format_name: str
-    events: dict[str, list[str]] = field(default_factory=dict)  # event_id -> values in EVENT_FIELDS order
+    max_events_bytes: int | None = None
+    events_bytes: int = 0  # the size of events.csv these events make
+    # event_id -> its events.csv line (contract column order, no newline): a string, not a list of 17, so
+    # that a few hundred thousand events fit in memory
+    events: dict[str, str] = field(default_factory=dict)
     zones: dict[str, list[dict]] = field(default_factory=dict)  # event_id -> GeoJSON features
     types: dict[str, EventType] = field(default_factory=dict)  # declared types the events use
     problems: list[Problem] = field(default_factory=list)  # the first MAX_PROBLEMS_KEPT
@@ -80,6 +98,7 @@ class ImportBatch:
     rows_read: int = 0
     skipped: Counter = field(default_factory=Counter)  # why -> rows
     layouts: Counter = field(default_factory=Counter)  # file layout or version -> rows
+    examples: dict = field(default_factory=dict)  # why -> a few rows skipped for it ("file:row")
     rows_folded: int = 0  # rows that added to an event read before (one actor per row)
     replaced_by_later_file: int = 0
 
@@ -91,15 +110,46 @@ class ImportBatch:
 
     def skip(self, problem: Problem) -> None:
         """A row that cannot become an event: reported with its file, row, column and value, then skipped."""
-        self.skipped["a problem in the row (listed above)"] += 1
-        self.report(Problem(problem.file, problem.row, problem.column, problem.value,
-                            problem.message + "; row skipped"))
+        self.skipped[PROBLEM_ROWS] += 1
+        self.report(
+            Problem(problem.file, problem.row, problem.column, problem.value, problem.message + "; row skipped")
+        )
 
-    def add(self, event_id: str, row: list[str], zones: list[dict] | None = None) -> None:
+    def skip_counted(self, reason: str, where: str) -> None:
+        """A row left out on purpose (no place, outside --bbox): counted, with the first few named."""
+        self.skipped[reason] += 1
+        shown = self.examples.setdefault(reason, [])
+        if len(shown) < 3:
+            shown.append(where)
+
+    @property
+    def rows_with_problems(self) -> int:
+        return self.skipped[PROBLEM_ROWS]
+
+    def add(self, event_id: str, row: str, zones: list[dict] | None = None) -> None:
         """Add an event; one that an earlier file gave already is replaced (the later export wins)."""
-        if event_id in self.events:
+        old = self.events.get(event_id)
+        if old is not None:
             self.replaced_by_later_file += 1
+            self.events_bytes -= len(old) + 1
         self.events[event_id] = row
+        self.events_bytes += len(row) + 1
+        if self.max_events_bytes is not None and self.events_bytes > self.max_events_bytes:
+            limit = self.max_events_bytes // (1024 * 1024)
+            raise ImportRefused(
+                [
+                    Problem(
+                        EVENTS_FILE,
+                        None,
+                        None,
+                        f"{len(self.events):,} events after {self.rows_read:,} rows",
+                        f"these events alone already make events.csv larger than the {limit} MB limit the "
+                        "dashboard loads: keep a region with --bbox SOUTH,WEST,NORTH,EAST, import fewer files, or "
+                        "raise DASHBOARD_MAX_FILE_MB",
+                    )
+                ],
+                "the data would be too big for the dashboard; reading stopped",
+            )
         if zones:
             self.zones[event_id] = zones
         else:
@@ -118,13 +168,30 @@ class RowError(ValueError):
 # values
 
 
-def event_row(**values: str) -> list[str]:
-    """An events.csv row in contract order; unknown names are a programming error."""
-    unknown = set(values) - set(EVENT_FIELDS)
-    if unknown:
-        raise KeyError(f"not events.csv columns: {sorted(unknown)}")
-    return [" ".join(values.get(name, "").split()) if name != "description" and name != "notes"
-            else values.get(name, "").strip() for name in EVENT_FIELDS]
+_NEEDS_QUOTES = re.compile(r'[",\r\n]')
+_SPACES = re.compile(r"\s+")
+_FIELD_INDEX = {name: index for index, name in enumerate(EVENT_FIELDS)}
+_MULTILINE_FIELDS = ("description", "notes")  # may keep their line breaks; the other fields are one line
+
+
+def csv_field(value: str) -> str:
+    """One CSV field as the csv module writes it (quoted only when it holds a comma, quote or line break)."""
+    return '"' + value.replace('"', '""') + '"' if _NEEDS_QUOTES.search(value) else value
+
+
+def csv_line(values: Sequence[str]) -> str:
+    return ",".join(map(csv_field, values))
+
+
+def event_row(**values: str) -> str:
+    """An events.csv line in contract order: values stripped, one-line fields with their spaces collapsed."""
+    row = [""] * len(EVENT_FIELDS)
+    for name, value in values.items():
+        value = value.strip()
+        if name not in _MULTILINE_FIELDS and ("  " in value or "\n" in value or "\t" in value or "\r" in value):
+            value = _SPACES.sub(" ", value)
+        row[_FIELD_INDEX[name]] = value  # an unknown name is a programming error: KeyError
+    return csv_line(row)
 
 
 def make_id(prefix: str, raw: str, column: str) -> str:
@@ -191,15 +258,37 @@ def clean_url(text: str) -> str | None:
 
 def host_of(url: str) -> str:
     """The site of an address, without `www.`: what a reader recognises as the publisher."""
-    host = urlsplit(url).hostname or ""
+    host = url.partition("://")[2]
+    for stop in "/?#":
+        host = host.partition(stop)[0]
+    host = host.rpartition("@")[2].partition(":")[0].lower()
     return host[4:] if host.startswith("www.") else host
 
 
-_MONTHS = {name: number for number, names in enumerate(
-    [(), ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
-     ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
-     ("december", "dec")]) for name in names}
-_ISO = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?")
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            (),
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ]
+    )
+    for name in names
+}
+_ISO = re.compile(
+    r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+)
 _DAY_MONTH_YEAR = re.compile(r"(\d{1,2})[-\s]+([A-Za-z]+)\.?[-\s,]+(\d{4}|\d{2})")  # 5-Aug-24, 21 March 2020
 _MONTH_DAY_YEAR = re.compile(r"([A-Za-z]+)\.?\s+(\d{1,2}),?\s+(\d{4})")  # March 21, 2020
 _DAY_FIRST_SLASH = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")  # 21/03/2020, as ACLED's older files wrote it
@@ -210,8 +299,7 @@ DATE_FORMS = "2020-03-21, 21-Mar-20, 21 March 2020 or March 21, 2020"
 def parse_date(text: str, column: str, *, day_first_slash: bool = False, compact: bool = False) -> date:
     """A calendar date in one of the forms published files use (see DATE_FORMS), or a RowError."""
     value = text.strip()
-    forms = DATE_FORMS + (" or 21/03/2020 (day first)" if day_first_slash else "") + (
-        " or 20200321" if compact else "")
+    forms = DATE_FORMS + (" or 21/03/2020 (day first)" if day_first_slash else "") + (" or 20200321" if compact else "")
     if not value:
         raise RowError(column, text, "required value is blank")
     try:
@@ -260,23 +348,57 @@ def check_column_map(column_map: dict[str, str], fields: Sequence[str], format_n
     """Every --map FIELD must be one this format reads."""
     unknown = [name for name in column_map if name not in fields]
     if unknown:
-        raise UsageError(f"--map names {', '.join(map(repr, unknown))}, not a field of {format_name} files; "
-                         f"its fields are: {', '.join(fields)}")
+        raise UsageError(
+            f"--map names {', '.join(map(repr, unknown))}, not a field of {format_name} files; "
+            f"its fields are: {', '.join(fields)}"
+        )
 
 
 class _CountingLines:
-    """Lines of a text stream, counting characters read for the progress line."""
+    """The text lines of a binary stream, decoded line by line so that a decoding error has its line number.
 
-    def __init__(self, stream: io.TextIOBase):
-        self.stream = stream
+    Counts characters read for the progress line. Lines keep their line ends, as the csv module wants.
+    """
+
+    def __init__(self, binary, codec: str, name: str, encoding: str):
+        self.binary = binary
+        self.decoder = codecs.getincrementaldecoder(codec)(errors="strict")
+        self.name, self.encoding = name, encoding
         self.chars = 0
-        self.line = 0
+        self.line = 0  # raw lines read
 
     def __iter__(self) -> Iterator[str]:
-        for line in self.stream:
+        pending = ""
+        for raw in self.binary:
             self.line += 1
-            self.chars += len(line)
-            yield line
+            try:
+                text = self.decoder.decode(raw)
+            except UnicodeDecodeError as exc:
+                bad = bytes(exc.object[exc.start : exc.start + 4])
+                raise ImportRefused(
+                    [
+                        Problem(
+                            self.name,
+                            self.line,
+                            None,
+                            repr(bad),
+                            f"not {self.encoding} text: save the file as UTF-8, or name its "
+                            "encoding with --encoding (e.g. cp1252 for a spreadsheet's CSV)",
+                        )
+                    ],
+                    "cannot read the input",
+                ) from None
+            self.chars += len(text)
+            if not pending and text.endswith("\n"):  # the usual case: one raw line is one text line
+                yield text
+                continue
+            pending += text
+            while (end := pending.find("\n")) >= 0:
+                yield pending[: end + 1]
+                pending = pending[end + 1 :]
+        pending += self.decoder.decode(b"", final=True)
+        if pending:
+            yield pending
 
 
 @contextlib.contextmanager
@@ -295,27 +417,20 @@ def open_lines(path: Path, encoding: str) -> Iterator[tuple[_CountingLines, int]
             members = [m for m in archive.infolist() if not m.is_dir()]
             if len(members) != 1:
                 listed = ", ".join(m.filename for m in members[:5]) or "nothing"
-                raise ImportRefused([Problem(name, None, None, listed,
-                                             f"the zip holds {len(members)} files; give the one to import")],
-                                    "cannot read the input")
+                raise ImportRefused(
+                    [Problem(name, None, None, listed, f"the zip holds {len(members)} files; give the one to import")],
+                    "cannot read the input",
+                )
             binary = stack.enter_context(archive.open(members[0]))
             size = members[0].file_size
         else:
             binary = stack.enter_context(path.open("rb"))
             size = path.stat().st_size
         try:
-            stream = io.TextIOWrapper(binary, encoding=codec, newline="")
+            codecs.lookup(codec)
         except LookupError:
             raise UsageError(f"unknown --encoding {encoding!r} (try utf-8, cp1252 or latin-1)") from None
-        lines = _CountingLines(stream)
-        try:
-            yield lines, size
-        except UnicodeDecodeError as exc:
-            bad = exc.object[exc.start: exc.start + 4] if isinstance(exc.object, bytes) else b""
-            raise ImportRefused([Problem(name, lines.line + 1, None, repr(bad),
-                                         f"not {encoding} text: save the file as UTF-8, or name its encoding "
-                                         "with --encoding (for example cp1252 for a spreadsheet's CSV)")],
-                                "cannot read the input") from None
+        yield _CountingLines(binary, codec, name, encoding), size
 
 
 class Progress:
@@ -349,8 +464,9 @@ def header_key(text: str) -> str:
     return text.replace("\ufeff", "").strip().strip('"').casefold()
 
 
-def find_columns(header: list[str], fields: Sequence[str], required: Sequence[str], column_map: dict[str, str],
-                 file: str) -> dict[str, int]:
+def find_columns(
+    header: list[str], fields: Sequence[str], required: Sequence[str], column_map: dict[str, str], file: str
+) -> dict[str, int]:
     """Field -> position in the header (by name, or by --map), or ImportRefused naming what is missing."""
     positions: dict[str, int] = {}
     for index, cell in enumerate(header):
@@ -364,11 +480,20 @@ def find_columns(header: list[str], fields: Sequence[str], required: Sequence[st
         if header_key(column) in positions:
             found[name] = positions[header_key(column)]
         elif name in column_map:
-            problems.append(Problem(file, 1, column, column,
-                                    f"column given by --map {name}={column} is not in the header row"))
+            problems.append(
+                Problem(file, 1, column, column, f"column given by --map {name}={column} is not in the header row")
+            )
         elif name in required:
-            problems.append(Problem(file, 1, name, "", "required column is missing from the header row"
-                                    + (f" (if the file names it otherwise, add --map {name}=COLUMN)")))
+            problems.append(
+                Problem(
+                    file,
+                    1,
+                    name,
+                    "",
+                    "required column is missing from the header row"
+                    + (f" (if the file names it otherwise, add --map {name}=COLUMN)"),
+                )
+            )
     if problems:
         shown = ", ".join(cell for cell in header if cell.strip())
         problems.append(Problem(file, 1, None, shown[:200], "the header row this file has"))
@@ -387,12 +512,18 @@ def sniff_delimiter(first_line: str, wanted: Sequence[str]) -> str:
     return best
 
 
-def read_csv_records(path: Path, options: ImportOptions, fields: Sequence[str], required: Sequence[str],
-                     progress: Progress) -> Iterator[tuple[int, list[str], dict[str, int]]]:
+def read_csv_records(
+    path: Path,
+    options: ImportOptions,
+    fields: Sequence[str],
+    required: Sequence[str],
+    progress: Progress,
+    batch: ImportBatch,
+) -> Iterator[tuple[int, list[str], dict[str, int]]]:
     """(row number, cells, field -> position) for each record of a CSV file with a header row.
 
-    Rows are numbered as a spreadsheet shows them (the header is row 1). A record with another number of
-    cells than the header is yielded as it is: the caller reports it.
+    Rows are numbered as a spreadsheet shows them (the header is row 1). Blank rows are passed over; a
+    record with fewer cells than the header, or more that are not blank, is reported to the batch and skipped.
     """
     with open_lines(path, options.encoding) as (lines, size):
         iterator = iter(lines)
@@ -405,14 +536,29 @@ def read_csv_records(path: Path, options: ImportOptions, fields: Sequence[str], 
         try:
             header = next(reader)
             columns = find_columns(header, fields, required, options.column_map, path.name)
+            width = len(header)
             for number, cells in enumerate(reader, start=2):
-                if not any(cell.strip() for cell in cells):
+                if not any(value.strip() for value in cells):
+                    continue
+                batch.rows_read += 1
+                if len(cells) < width or any(value.strip() for value in cells[width:]):
+                    batch.skip(
+                        Problem(
+                            path.name,
+                            number,
+                            None,
+                            f"{len(cells)} fields",
+                            f"this row has {len(cells)} fields and the header row {width}: "
+                            "a quote or separator is missing or extra",
+                        )
+                    )
                     continue
                 yield number, cells, columns
                 progress.update(path, lines, size)
         except csv.Error as exc:
-            raise ImportRefused([Problem(path.name, lines.line, None, "", f"cannot parse the CSV: {exc}")],
-                                "cannot read the input") from None
+            raise ImportRefused(
+                [Problem(path.name, lines.line, None, "", f"cannot parse the CSV: {exc}")], "cannot read the input"
+            ) from None
     progress.finish_file(path)
 
 
@@ -458,23 +604,50 @@ def write_into(batch: ImportBatch, into: Path, settings: Settings) -> WriteRepor
     in a scratch folder, loaded and validated there, and only then are the changed files replaced, one by
     one with write_text_atomic, in an order (types, gazetteer, events, zones) in which every step is valid.
     """
+    created = not into.exists()
     into.mkdir(parents=True, exist_ok=True)
+    try:
+        return _write_into(batch, into, settings)
+    except BaseException:
+        if created and not any(into.iterdir()):
+            into.rmdir()  # a refused import into a new folder leaves no empty folder behind
+        raise
+
+
+def _write_into(batch: ImportBatch, into: Path, settings: Settings) -> WriteReport:
     with _folder_lock(into):
         existing_problems = _check_existing(into, settings)
         if existing_problems:
-            raise ImportRefused(existing_problems,
-                                f"the data already in {into} has problems: fix them first "
-                                f"(python -m dashboard validate --data-dir {into})")
+            raise ImportRefused(
+                existing_problems,
+                f"the data already in {into} has problems: fix them first "
+                f"(python -m dashboard validate --data-dir {into})",
+            )
         report = WriteReport(into=into)
         texts = {
             TYPES_FILE: _merge_types(into / TYPES_FILE, batch.types, report),
             EVENTS_FILE: _merge_events(into / EVENTS_FILE, batch.events, report),
             ZONES_FILE: _merge_zones(into / ZONES_FILE, batch.zones, set(batch.events), report),
         }
+        if len(texts[EVENTS_FILE]) > settings.max_file_bytes:
+            limit = settings.max_file_bytes // (1024 * 1024)
+            raise ImportRefused(
+                [
+                    Problem(
+                        EVENTS_FILE,
+                        None,
+                        None,
+                        f"{report.total:,} events",
+                        f"the merged events.csv would be larger than the {limit} MB limit the "
+                        "dashboard loads: keep a region with --bbox SOUTH,WEST,NORTH,EAST, import "
+                        "fewer files, or raise DASHBOARD_MAX_FILE_MB",
+                    )
+                ],
+                f"the merged data would be too big; nothing was written to {into}",
+            )
         if not (into / LOCATIONS_FILE).exists():
             texts[LOCATIONS_FILE] = ",".join(c.name for c in LOCATION_COLUMNS) + "\n"
-        changed = {name: text for name, text in texts.items()
-                   if text is not None and _differs(into / name, text)}
+        changed = {name: text for name, text in texts.items() if text is not None and _differs(into / name, text)}
         dataset_warnings = _check_merged(into, texts, settings)
         report.warnings = dataset_warnings
         for name in (TYPES_FILE, LOCATIONS_FILE, EVENTS_FILE, ZONES_FILE):
@@ -524,8 +697,9 @@ def _check_merged(into: Path, texts: dict[str, str | None], settings: Settings) 
         try:
             dataset = load_dataset(_settings_for(scratch, settings))
         except DataError as exc:
-            raise ImportRefused(exc.problems, f"the merged data would not load; nothing was written to {into}") \
-                from None
+            raise ImportRefused(
+                exc.problems, f"the merged data would not load; nothing was written to {into}"
+            ) from None
         return dataset.warnings
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -561,38 +735,41 @@ def _csv_text(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return out.getvalue()
 
 
-def _merge_events(path: Path, imported: dict[str, list[str]], report: WriteReport) -> str:
+def _merge_events(path: Path, imported: dict[str, str], report: WriteReport) -> str:
     """events.csv text: existing rows in their order (an imported id replaces its row), then the new ones.
 
-    Columns the existing file has beyond the contract are kept (blank on imported rows).
+    Columns the existing file has beyond the contract are kept, and so are their values on a replaced row.
     """
     header, rows = _read_csv_text(path)
     extra = [name for name in header if name and name not in EVENT_FIELDS]
     out_header = list(EVENT_FIELDS) + extra
     positions = {name: header.index(name) for name in header if name}
     id_at = positions.get("event_id")
-    merged: list[list[str]] = []
+    lines = [csv_line(out_header)]
     seen: set[str] = set()
     for row in rows:
-        values = [row[positions[name]] if name in positions and positions[name] < len(row) else ""
-                  for name in out_header]
+        values = [
+            row[positions[name]] if name in positions and positions[name] < len(row) else "" for name in out_header
+        ]
         event_id = row[id_at].strip() if id_at is not None and id_at < len(row) else ""
+        line = csv_line(values)  # a kept row is written back as it was
         if event_id in imported:
-            new = imported[event_id] + values[len(EVENT_FIELDS):]  # the folder's own extra columns stay
-            if [v.strip() for v in values] == [v.strip() for v in new]:
+            new = imported[event_id] + ("," + csv_line(values[len(EVENT_FIELDS) :]) if extra else "")
+            if new == csv_line([value.strip() for value in values]):
                 report.unchanged += 1
             else:
                 report.updated += 1
-            merged.append(new)
+            lines.append(new)
             seen.add(event_id)
         else:
             report.kept += 1
-            merged.append(values)
-    for event_id, values in imported.items():
+            lines.append(line)
+    tail = "," * len(extra)
+    for event_id, line in imported.items():
         if event_id not in seen:
             report.new += 1
-            merged.append(values + [""] * len(extra))
-    return _csv_text(out_header, merged)
+            lines.append(line + tail)
+    return "\n".join(lines) + "\n"
 
 
 def _merge_types(path: Path, declared: dict[str, EventType], report: WriteReport) -> str | None:
@@ -607,23 +784,36 @@ def _merge_types(path: Path, declared: dict[str, EventType], report: WriteReport
     if not added and not rows:
         return None
     for event_type in added:
-        values = {"event_type": event_type.key, "label": event_type.label, "description": event_type.description,
-                  "color": event_type.color, "radius": str(event_type.radius)}
+        values = {
+            "event_type": event_type.key,
+            "label": event_type.label,
+            "description": event_type.description,
+            "color": event_type.color,
+            "radius": str(event_type.radius),
+        }
         rows.append([values.get(name, "") for name in header])
         report.types_added.append(event_type.key)
     return _csv_text(header, rows)
 
 
-def _merge_zones(path: Path, imported: dict[str, list[dict]], imported_ids: set[str],
-                 report: WriteReport) -> str | None:
-    """zones.geojson text: existing zones minus those of re-imported events, then the imported ones."""
+def _merge_zones(
+    path: Path, imported: dict[str, list[dict]], imported_ids: set[str], report: WriteReport
+) -> str | None:
+    """zones.geojson text: an imported event's zones take the place of its old ones; new events' zones last."""
     features: list[dict] = []
+    placed: set[str] = set()
     if path.exists():
         data = json.loads(path.read_text(encoding="utf-8-sig"))
-        features = [f for f in data.get("features", [])
-                    if str((f.get("properties") or {}).get("event_id", "")).strip() not in imported_ids]
-    for zones in imported.values():
-        features.extend(zones)
+        for feature in data.get("features", []):
+            event_id = str((feature.get("properties") or {}).get("event_id", "")).strip()
+            if event_id not in imported_ids:
+                features.append(feature)
+            elif event_id not in placed:
+                features.extend(imported.get(event_id, []))
+                placed.add(event_id)
+    for event_id, zones in imported.items():
+        if event_id not in placed:
+            features.extend(zones)
     if not features and not path.exists():
         return None
     report.zones = len(features)
@@ -639,6 +829,7 @@ def print_progress(done: int, total: int, name: str) -> None:
     """A one-line progress bar on stderr (the CLI passes it only when stderr is a terminal)."""
     width = 30
     filled = round(width * done / total) if total else width
-    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done / 1e6:8.1f} of {total / 1e6:.1f} MB "
-                     f"{name[:40]:<40}")
+    sys.stderr.write(
+        f"\r[{'#' * filled}{'.' * (width - filled)}] {done / 1e6:8.1f} of {total / 1e6:.1f} MB {name[:40]:<40}"
+    )
     sys.stderr.flush()
