@@ -66,6 +66,9 @@ class Expectations:
         self.rows = {event_id: row for row, event_id in enumerate(self.ids)}  # 0-based, file order
         self.titles = frame["title"].tolist()
         self.urls = frame["source_url"].str.strip().tolist()
+        # as written in the file (NaN where blank: those come from the gazetteer)
+        self.lats = pd.to_numeric(frame["latitude"], errors="coerce").tolist()
+        self.lons = pd.to_numeric(frame["longitude"], errors="coerce").tolist()
         start = pd.to_datetime(frame["start_date"].str.strip(), format="%Y-%m-%d")
         end_text = frame["end_date"].str.strip()
         end = pd.to_datetime(end_text.where(end_text != "", frame["start_date"].str.strip()), format="%Y-%m-%d")
@@ -95,13 +98,79 @@ class Expectations:
 
 
 @dataclass
-class Page:
-    """What one script run sent back: markdown texts, link buttons, widget ids, errors."""
+class Node:
+    """One element of the page as the browser holds it: which run and fragment wrote it, and what it is."""
 
-    texts: list[str] = field(default_factory=list)
-    links: list[tuple[str, str]] = field(default_factory=list)  # (label, url)
-    widget_ids: dict[str, str] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
+    run: str
+    fragment: str
+    kind: str
+    value: tuple = ()
+
+
+@dataclass
+class Page:
+    """The page as a browser tab shows it after a script run: every element the runs so far left on it.
+
+    Streamlit sends only what a run writes: a full run rewrites the page (the elements it did not write
+    are dropped when it finishes), a fragment run (`st.rerun("details")` from a callback, say) rewrites
+    only its fragments, and the rest of the page stays as it was. Elements are kept by their delta path.
+    """
+
+    nodes: dict[tuple[int, ...], Node] = field(default_factory=dict)
+    run: str = ""
+    fragments: tuple[str, ...] = ()
+
+    def apply(self, msg: ForwardMsg) -> bool:
+        """Take one forward message; True when it ends a run that is not cut short for another run."""
+        if msg.HasField("new_session"):
+            self.run, self.fragments = msg.metadata.run.script_run_id, tuple(msg.metadata.run.fragment_ids)
+        elif msg.HasField("delta") and msg.delta.WhichOneof("type") in ("new_element", "add_block"):
+            kind, value = "block", ()
+            if msg.delta.HasField("new_element"):
+                kind, value = describe(msg.delta.new_element)
+            self.nodes[tuple(msg.metadata.delta_path)] = Node(self.run, msg.delta.fragment_id, kind, value)
+        elif msg.HasField("script_finished"):
+            if msg.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                return False  # a run the page cut short for another one (st.rerun): not the page yet
+            self._drop_stale()
+            return True
+        return False
+
+    def _drop_stale(self) -> None:
+        if not self.fragments:
+            self.nodes = {path: node for path, node in self.nodes.items() if node.run == self.run}
+            return
+        roots = {path for path, node in self.nodes.items() if node.fragment in self.fragments}
+
+        def inside(path: tuple[int, ...]) -> bool:
+            return any(path[:n] in roots for n in range(1, len(path) + 1))
+
+        self.nodes = {path: node for path, node in self.nodes.items() if node.run == self.run or not inside(path)}
+
+    def values(self, kind: str) -> list[tuple]:
+        return [node.value for _, node in sorted(self.nodes.items()) if node.kind == kind]
+
+    @property
+    def texts(self) -> list[str]:
+        return [value[0] for value in self.values("markdown")]
+
+    @property
+    def links(self) -> list[tuple[str, str]]:
+        return self.values("link_button")
+
+    @property
+    def widgets(self) -> dict[str, tuple[str, str]]:
+        """Widget key -> (widget id, the fragment it lives in) for the widgets a session drives."""
+        return {
+            value[0]: (value[1], node.fragment)
+            for node in self.nodes.values()
+            if node.kind == "widget"
+            for value in [node.value]
+        }
+
+    def new_errors(self) -> list[str]:
+        """Errors written by the last run (earlier ones were reported when they appeared)."""
+        return [node.value[0] for node in self.nodes.values() if node.kind == "error" and node.run == self.run]
 
 
 @dataclass
@@ -111,6 +180,7 @@ class Report:
     errors: list[str] = field(default_factory=list)
     checked: dict[int, int] = field(default_factory=dict)  # session -> pages checked after its changes
     selections_checked: int = 0  # pages that had to show the session's selected event, and were checked for it
+    fragment_runs: int = 0  # changes the page answered by rerunning only some fragments
 
     @property
     def changes(self) -> int:
@@ -121,50 +191,57 @@ class Report:
         return data[min(len(data) - 1, int(round(p / 100 * (len(data) - 1))))] if data else float("nan")
 
 
-def collect(msg: ForwardMsg, page: Page) -> None:
-    """Add one forward message's element, if any, to the page."""
-    if not msg.HasField("delta") or not msg.delta.HasField("new_element"):
-        return
-    element = msg.delta.new_element
+def describe(element) -> tuple[str, tuple]:
+    """An element as (kind, value): the few kinds the checks read; everything else is just "other"."""
     kind = element.WhichOneof("type")
     if kind == "markdown":
-        page.texts.append(element.markdown.body)
-    elif kind == "link_button":
-        page.links.append((element.link_button.label, element.link_button.url))
-    elif kind == "exception":
-        page.errors.append(f"{element.exception.type}: {element.exception.message}")
-    elif kind == "alert" and element.alert.format == 1:  # ERROR
-        page.errors.append(element.alert.body)
-    elif kind == "component_instance" and "streamlit_folium" in element.component_instance.component_name:
-        page.widget_ids["map"] = element.component_instance.id
-    elif kind in ("slider", "text_input"):
+        return "markdown", (element.markdown.body,)
+    if kind == "link_button":
+        return "link_button", (element.link_button.label, element.link_button.url)
+    if kind == "exception":
+        return "error", (f"{element.exception.type}: {element.exception.message}",)
+    if kind == "alert" and element.alert.format == 1:  # ERROR
+        return "error", (element.alert.body,)
+    if kind == "component_instance" and "streamlit_folium" in element.component_instance.component_name:
+        return "widget", ("map", element.component_instance.id)
+    if kind in ("slider", "text_input"):
         widget_id = getattr(element, kind).id
         for key in WIDGET_KEYS:
             if widget_id.endswith(key):
-                page.widget_ids[key] = widget_id
+                return "widget", (key, widget_id)
+    return "other", ()
 
 
 def unescape_markdown(text: str) -> str:
     return UNESCAPE.sub(r"\1", text.replace("  \n", "\n")).strip()
 
 
-async def run_script(ws, query: str = "", states: list[WidgetState] | None = None) -> tuple[Page, float]:
-    """Ask for one script run with these widget states; the page it sent and how long it took."""
+async def drain(ws, page: Page) -> None:
+    """Take whatever the server sent since the last run finished (a run the page started by itself)."""
+    while True:
+        try:
+            raw = await asyncio.wait_for(ws.recv(), timeout=0.01)
+        except TimeoutError:
+            return
+        msg = ForwardMsg()
+        msg.ParseFromString(raw)
+        page.apply(msg)
+
+
+async def run_script(ws, page: Page, states: list[WidgetState] | None = None, fragment_id: str = "") -> float:
+    """Ask for a script run with these widget states (as the browser does when a widget in `fragment_id`
+    changes); update `page` until that run has finished; return how long it took."""
+    await drain(ws, page)
     back = BackMsg()
-    back.rerun_script.query_string = query
     back.rerun_script.widget_states.widgets.extend(states or [])
-    page = Page()
+    back.rerun_script.fragment_id = fragment_id
     start = time.monotonic()
     await ws.send(back.SerializeToString())
     while True:
         msg = ForwardMsg()
         msg.ParseFromString(await asyncio.wait_for(ws.recv(), timeout=SCRIPT_RUN_TIMEOUT))
-        if msg.HasField("new_session"):
-            page = Page()  # a rerun that the page asked for itself starts the page again
-        collect(msg, page)
-        # A run that ends early for a rerun (st.rerun after a click, say) is not the page yet.
-        if msg.HasField("script_finished") and msg.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
-            return page, time.monotonic() - start
+        if page.apply(msg):
+            return time.monotonic() - start
 
 
 def connect(url: str):
@@ -175,12 +252,18 @@ def connect(url: str):
 async def open_once(url: str) -> tuple[Page, float]:
     """One session's first page: used to warm a server up before measuring it."""
     async with connect(url) as ws:
-        return await run_script(ws)
+        page = Page()
+        return page, await run_script(ws, page)
 
 
-def run_once(url: str) -> tuple[Page, float]:
+def run_once(url: str, timeout: float = SCRIPT_RUN_TIMEOUT) -> tuple[Page, float]:
+    """Open the page once over the websocket (no browser); raise TimeoutError after `timeout` seconds."""
+
+    async def bounded() -> tuple[Page, float]:
+        return await asyncio.wait_for(open_once(url), timeout)
+
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, open_once(url)).result()
+        return pool.submit(asyncio.run, bounded()).result()
 
 
 class Session:
@@ -189,7 +272,7 @@ class Session:
     def __init__(self, url: str, number: int, report: Report, expect: Expectations):
         self.url, self.number, self.report, self.expect = url, number, report, expect
         self.rng = random.Random(number)
-        self.widget_ids: dict[str, str] = {}
+        self.page = Page()
         self.start, self.end, self.search = expect.first_day, expect.last_day, ""
         self.selected: int | None = None  # row of the event this session clicked last
         self.map_value: tuple[str, str] | None = None  # (map widget id, its last value), re-sent every rerun
@@ -198,14 +281,15 @@ class Session:
 
     def states(self) -> list[WidgetState]:
         """Every widget's current value, as the browser sends with each rerun."""
-        states = []
-        if "date_range" in self.widget_ids:
-            slider = WidgetState(id=self.widget_ids["date_range"])
+        widgets, states = self.page.widgets, []
+        if "date_range" in widgets:
+            slider = WidgetState(id=widgets["date_range"][0])
             slider.double_array_value.data.extend([micros(self.start), micros(self.end)])
             states.append(slider)
-        if "search" in self.widget_ids:
-            states.append(WidgetState(id=self.widget_ids["search"], string_value=self.search))
-        if self.map_value and self.widget_ids.get("map") == self.map_value[0]:
+        if "search" in widgets:
+            states.append(WidgetState(id=widgets["search"][0], string_value=self.search))
+        # a remounted map (a new widget id) starts without a value, as in the browser
+        if self.map_value and widgets.get("map", ("",))[0] == self.map_value[0]:
             states.append(WidgetState(id=self.map_value[0], json_value=self.map_value[1]))
         return states
 
@@ -219,13 +303,14 @@ class Session:
             "geometry": None,
         }
         value = {"last_active_drawing": feature, "last_object_clicked_count": self.clicks}
-        self.map_value = (self.widget_ids["map"], json.dumps(value))
+        self.map_value = (self.page.widgets["map"][0], json.dumps(value))
         self.selected = row
 
-    def check(self, page: Page, what: str) -> None:
+    def check(self, what: str) -> None:
         """Compare the page with what this session's own filters and selection should give."""
+        page = self.page
         tag = f"session {self.number} ({what}; {self.start}..{self.end}, search {self.search!r})"
-        for error in page.errors:
+        for error in page.new_errors():
             self.report.errors.append(f"{tag}: {error}")
         wanted = (self.expect.count(self.start, self.end, self.search), self.expect.total)
         shown = [tuple(int(n.replace(",", "")) for n in m.groups()) for t in page.texts if (m := SUMMARY.search(t))]
@@ -248,45 +333,44 @@ class Session:
         if others or other_urls:
             self.report.mismatches.append(f"{tag}: details of events it did not select: {others} {other_urls}")
 
-    async def change(self, ws, what: str) -> None:
-        page, elapsed = await run_script(ws, states=self.states())
-        self.widget_ids.update(page.widget_ids)
+    async def change(self, ws, widget: str, what: str) -> None:
+        """Send every widget's value after `widget` changed, as the browser does; check the page it gets."""
+        fragment = self.page.widgets.get(widget, ("", ""))[1]
+        elapsed = await run_script(ws, self.page, self.states(), fragment)
         self.report.latencies.append(elapsed)
         self.report.checked[self.number] += 1
-        self.check(page, what)
+        self.report.fragment_runs += bool(self.page.fragments)
+        self.check(what)
         await asyncio.sleep(self.rng.uniform(*THINK_SECONDS))
 
-    def new_filters(self) -> None:
+    def new_dates(self) -> None:
         expect, rng = self.expect, self.rng
         if rng.random() < 0.15:
             self.start, self.end = expect.first_day, expect.last_day
-        else:
-            anchor = rng.randrange(expect.total)
-            day = pd.Timestamp(expect.start[anchor]).date()
-            self.start = max(expect.first_day, day - timedelta(days=rng.randrange(0, 30)))
-            self.end = min(expect.last_day, day + timedelta(days=rng.randrange(0, 30)))
-        if "search" in self.widget_ids:
-            roll = rng.random()
-            if roll < 0.2:
-                self.search = rng.choice(expect.search_words)
-            elif roll < 0.25:
-                self.search = NO_MATCH_SEARCH
-            else:
-                self.search = ""
+            return
+        day = pd.Timestamp(expect.start[rng.randrange(expect.total)]).date()
+        self.start = max(expect.first_day, day - timedelta(days=rng.randrange(0, 30)))
+        self.end = min(expect.last_day, day + timedelta(days=rng.randrange(0, 30)))
+
+    def new_search(self) -> None:
+        roll = self.rng.random()
+        self.search = self.rng.choice(self.expect.search_words) if roll < 0.7 else "" if roll < 0.9 else NO_MATCH_SEARCH
 
     async def run(self, seconds: float, min_changes: int) -> None:
         async with connect(self.url) as ws:
-            page, _ = await run_script(ws)
-            self.widget_ids.update(page.widget_ids)
-            self.check(page, "opened")
+            await run_script(ws, self.page)
+            self.check("opened")
             deadline = time.monotonic() + seconds
             while time.monotonic() < deadline or self.report.checked[self.number] < min_changes:
-                self.new_filters()
-                await self.change(ws, "filters")
+                self.new_dates()
+                await self.change(ws, "date_range", "dates")
+                if "search" in self.page.widgets and self.rng.random() < 0.3:
+                    self.new_search()
+                    await self.change(ws, "search", "search")
                 view = self.expect.in_view(self.start, self.end, self.search)
-                if view and "map" in self.widget_ids and self.rng.random() < 0.6:
+                if view and "map" in self.page.widgets and self.rng.random() < 0.6:
                     self.click(self.rng.choice(view))
-                    await self.change(ws, f"clicked {self.expect.ids[self.selected]}")
+                    await self.change(ws, "map", f"clicked {self.expect.ids[self.selected]}")
 
 
 async def run_sessions(url: str, sessions: int, seconds: float, expect: Expectations, min_changes: int) -> Report:
@@ -315,8 +399,9 @@ def server_log_errors(log: Path) -> list[str]:
 def summary_line(report: Report, sessions: int, seconds: float, log_errors: list[str]) -> str:
     fewest = min(report.checked.values(), default=0)
     return (
-        f"{sessions} sessions for {seconds:.0f} s: {report.changes} checked changes (every session at least "
-        f"{fewest}; {report.selections_checked} pages checked for the session's own selected event); "
+        f"{sessions} sessions for {seconds:.0f} s: {report.changes} checked changes ({report.fragment_runs} answered "
+        f"by fragment reruns; every session at least {fewest}; {report.selections_checked} pages checked for the "
+        f"session's own selected event); "
         f"change -> updated page p50 {report.percentile(50):.2f} s, p95 {report.percentile(95):.2f} s; "
         f"{len(report.mismatches)} mismatches, {len(report.errors) + len(log_errors)} errors"
     )
