@@ -17,7 +17,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
 from browser_support import REPO, SCREENSHOTS, TIMEOUT_MS, Watched, dashboard_server
 
 pytestmark = pytest.mark.browser
@@ -32,8 +31,24 @@ def tracked_files() -> list[str]:
 def read_only_tree(root: Path) -> None:
     for path in [root, *root.rglob("*")]:
         mode = path.stat().st_mode
-        path.chmod((mode | stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH | (0o555 if path.is_dir() else 0))
-                   & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+        path.chmod(
+            (mode | stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH | (0o555 if path.is_dir() else 0))
+            & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+        )
+
+
+def readable_packages(top: Path) -> Path:
+    """This run's installed packages, where the unprivileged user can read them (a copy if this venv sits
+    in a folder it may not enter, such as /root)."""
+    installed = Path(sysconfig.get_paths()["purelib"])
+    probe = subprocess.run(
+        ["runuser", "-u", UNPRIVILEGED, "--", "test", "-r", str(installed / "streamlit" / "__init__.py")]
+    )
+    if probe.returncode == 0:
+        return installed
+    copy = top / "site-packages"
+    shutil.copytree(installed, copy, symlinks=True)
+    return copy
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +69,7 @@ def read_only_install():
         venv = top / "venv"
         subprocess.run(["/usr/bin/python3", "-m", "venv", "--without-pip", str(venv)], check=True)
         site = next((venv / "lib").glob("python3*/site-packages"))
-        (site / "installed.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+        (site / "installed.pth").write_text(str(readable_packages(top)) + "\n")
         python = str(venv / "bin" / "python")
         prefix = ("runuser", "-u", UNPRIVILEGED, "--")
         read_only_tree(venv)
@@ -74,11 +89,13 @@ def test_the_page_works_from_a_read_only_folder(browser, read_only_install):
     log = SCREENSHOTS / "server-readonly.log"
     home = Path(tempfile.mkdtemp(prefix="nobody-home-"))  # like a real user's home, and nothing more
     home.chmod(0o777)
-    with dashboard_server(cwd=clone, python=python, prefix=prefix, log_path=log,
-                          env_extra={"HOME": str(home)}) as server:
+    with dashboard_server(
+        cwd=clone, python=python, prefix=prefix, log_path=log, env_extra={"HOME": str(home)}
+    ) as server:
         if prefix:  # the server itself (runuser's child) really runs as the unprivileged user
-            users = subprocess.run(["ps", "-o", "user=", "--ppid", str(server.pid)], capture_output=True,
-                                   text=True).stdout.split()
+            users = subprocess.run(
+                ["ps", "-o", "user=", "--ppid", str(server.pid)], capture_output=True, text=True
+            ).stdout.split()
             assert users == [UNPRIVILEGED], users
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         page = Watched(context.new_page(), server.url)
