@@ -1,4 +1,5 @@
 """Paths and tunables in one frozen settings object; environment overrides are read once, here."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """The few exceptions the dashboard raises on purpose; the page catches only `DashboardError`."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING

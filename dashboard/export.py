@@ -1,4 +1,5 @@
 """Events, route legs and zones as one RFC 7946 GeoJSON FeatureCollection (for QGIS, kepler.gl, geojson.io)."""
+
 from __future__ import annotations
 
 import json
@@ -11,9 +12,23 @@ from .loading import Zone
 from .routes import Leg, split_at_antimeridian
 from .schema import EVENT_COLUMNS
 
-EVENT_PROPERTIES = ("event_id", "event_type", "start_date", "end_date", "title", "location", "description",
-                    "actor", "route_id", "route_seq", "amount_usd", "geo_precision", "source_name",
-                    "source_url", "notes")
+EVENT_PROPERTIES = (
+    "event_id",
+    "event_type",
+    "start_date",
+    "end_date",
+    "title",
+    "location",
+    "description",
+    "actor",
+    "route_id",
+    "route_seq",
+    "amount_usd",
+    "geo_precision",
+    "source_name",
+    "source_url",
+    "notes",
+)
 DECIMALS = 6  # RFC 7946 recommends no more precision than needed: 6 decimals is about 10 cm
 
 
@@ -35,13 +50,17 @@ def event_features(events: pd.DataFrame) -> list[dict]:
     features = []
     located = events[events["latitude"].notna() & events["longitude"].notna()]
     for row in located.to_dict("records"):
-        features.append({
-            "type": "Feature",
-            "id": row["event_id"],
-            "geometry": {"type": "Point",
-                         "coordinates": [round(row["longitude"], DECIMALS), round(row["latitude"], DECIMALS)]},
-            "properties": {"kind": "event", **{k: _plain(row.get(k)) for k in EVENT_PROPERTIES}},
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "id": row["event_id"],
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [round(row["longitude"], DECIMALS), round(row["latitude"], DECIMALS)],
+                },
+                "properties": {"kind": "event", **{k: _plain(row.get(k)) for k in EVENT_PROPERTIES}},
+            }
+        )
     return features
 
 
@@ -49,32 +68,50 @@ def leg_features(legs: list[Leg]) -> list[dict]:
     """One feature per leg; a leg crossing ±180 becomes a MultiLineString split there."""
     features = []
     for leg in legs:
-        parts = [[[round(lon, DECIMALS), round(lat, DECIMALS)] for lat, lon in part]
-                 for part in split_at_antimeridian(leg.path)]
-        geometry = ({"type": "LineString", "coordinates": parts[0]} if len(parts) == 1
-                    else {"type": "MultiLineString", "coordinates": parts})
-        features.append({
-            "type": "Feature",
-            "geometry": geometry,
-            "properties": {"kind": "route_leg", "route_id": leg.route_id, "from_event_id": leg.from_event_id,
-                           "to_event_id": leg.to_event_id, "from": leg.from_name, "to": leg.to_name,
-                           "depart_date": leg.depart_date.isoformat(), "arrive_date": leg.arrive_date.isoformat(),
-                           "distance_km": round(leg.distance_km, 1)},
-        })
+        parts = [
+            [[round(lon, DECIMALS), round(lat, DECIMALS)] for lat, lon in part]
+            for part in split_at_antimeridian(leg.path)
+        ]
+        geometry = (
+            {"type": "LineString", "coordinates": parts[0]}
+            if len(parts) == 1
+            else {"type": "MultiLineString", "coordinates": parts}
+        )
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": geometry,
+                "properties": {
+                    "kind": "route_leg",
+                    "route_id": leg.route_id,
+                    "from_event_id": leg.from_event_id,
+                    "to_event_id": leg.to_event_id,
+                    "from": leg.from_name,
+                    "to": leg.to_name,
+                    "depart_date": leg.depart_date.isoformat(),
+                    "arrive_date": leg.arrive_date.isoformat(),
+                    "distance_km": round(leg.distance_km, 1),
+                },
+            }
+        )
     return features
 
 
 def zone_features(zones: list[Zone]) -> list[dict]:
     """Zones exactly as read (they are already GeoJSON), tagged with their event."""
-    return [{"type": "Feature", "geometry": z.geometry,
-             "properties": {"kind": "zone", "event_id": z.event_id, "name": z.name, "note": z.note}}
-            for z in zones]
+    return [
+        {
+            "type": "Feature",
+            "geometry": z.geometry,
+            "properties": {"kind": "zone", "event_id": z.event_id, "name": z.name, "note": z.note},
+        }
+        for z in zones
+    ]
 
 
 def build_feature_collection(events: pd.DataFrame, legs: list[Leg], zones: list[Zone]) -> dict:
     """Events, legs and zones as one FeatureCollection."""
-    return {"type": "FeatureCollection",
-            "features": event_features(events) + leg_features(legs) + zone_features(zones)}
+    return {"type": "FeatureCollection", "features": event_features(events) + leg_features(legs) + zone_features(zones)}
 
 
 def to_geojson_text(collection: dict) -> str:

@@ -34,14 +34,29 @@ def publish(payload: dict) -> str:
 
 
 @lru_cache(maxsize=VIEW_GROUPS_KEPT)
-def view_group(data: PreparedData, state: FilterState, selected: str | None, pushes: int, pan: bool,
-               story_leg: tuple[str, str] | None = None, story_stop: str | None = None) -> folium.FeatureGroup:
+def view_group(
+    data: PreparedData,
+    state: FilterState,
+    selected: str | None,
+    pushes: int,
+    pan: bool,
+    story_leg: tuple[str, str] | None = None,
+    story_stop: str | None = None,
+) -> folium.FeatureGroup:
     """The feature group of one view with one selection. Cached: the same view renders the same script,
     so a rerun that changes nothing on the map swaps nothing in the map. (`pushes` only keys the cache.)"""
     view = view_of(data, state)
     rows = view.events[view.events["event_id"] == selected] if selected else view.events.iloc[:0]
     selection = Selection(rows.iloc[0] if len(rows) else None, pan=pan)
-    group = build_view_group(view, data.cut, data.types, key=view_key(data, state), selection=selection,
-                             card_base=f"{IFRAME_BASE}/card/{data.data_key}", publish=publish, story_leg=story_leg,
-                             story_stop=story_stop)
+    group = build_view_group(
+        view,
+        data.cut,
+        data.types,
+        key=view_key(data, state),
+        selection=selection,
+        card_base=f"{IFRAME_BASE}/card/{data.data_key}",
+        publish=publish,
+        story_leg=story_leg,
+        story_stop=story_stop,
+    )
     return localize_assets(group)

@@ -151,28 +151,38 @@ def type_labels(types: Mapping[str, EventType]) -> dict[str, str]:
     return {key: t.label for key, t in types.items()}
 
 
-def event_feature_collection(events: pd.DataFrame, cut: float, types: Mapping[str, EventType],
-                             offsets: Mapping[str, tuple[int, int]] | None = None) -> dict:
+def event_feature_collection(
+    events: pd.DataFrame,
+    cut: float,
+    types: Mapping[str, EventType],
+    offsets: Mapping[str, tuple[int, int]] | None = None,
+) -> dict:
     """Events as GeoJSON points in display longitudes, each with its card."""
     offsets = offsets or {}
     labels = type_labels(types)
     features = []
     for _, row in events.dropna(subset=["latitude", "longitude"]).iterrows():
         label = str(int(row["route_seq"])) if row["event_type"] == "tour_stop" and not pd.isna(row["route_seq"]) else ""
-        features.append({
-            "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [to_display_lon(row["longitude"], cut), row["latitude"]]},
-            "properties": {
-                "event_id": row["event_id"], "event_type": row["event_type"], "label": label,
-                "precision": int(row["geo_precision"]), "offset": offsets.get(row["event_id"], (0, 0)),
-                "card": card_fields(row, labels),
-            },
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [to_display_lon(row["longitude"], cut), row["latitude"]]},
+                "properties": {
+                    "event_id": row["event_id"],
+                    "event_type": row["event_type"],
+                    "label": label,
+                    "precision": int(row["geo_precision"]),
+                    "offset": offsets.get(row["event_id"], (0, 0)),
+                    "card": card_fields(row, labels),
+                },
+            }
+        )
     return {"type": "FeatureCollection", "features": features}
 
 
-def zone_feature_collection(zones: list[Zone], cut: float, events: pd.DataFrame,
-                            types: Mapping[str, EventType]) -> dict:
+def zone_feature_collection(
+    zones: list[Zone], cut: float, events: pd.DataFrame, types: Mapping[str, EventType]
+) -> dict:
     """Zones in display longitudes (rings unwrapped so none is drawn round the world), each with its
     drill's card, so that a click on a zone selects the drill."""
     labels = type_labels(types)
@@ -184,9 +194,13 @@ def zone_feature_collection(zones: list[Zone], cut: float, events: pd.DataFrame,
             first_lon = to_display_lon(poly[0][0][1], cut)
             polygons.append([[[lon, lat] for lat, lon in unwrap_longitudes(ring, first_lon)] for ring in poly])
         card = card_fields(by_id.loc[zone.event_id], labels) if zone.event_id in by_id.index else {}
-        features.append({"type": "Feature", "geometry": {"type": "MultiPolygon", "coordinates": polygons},
-                         "properties": {"event_id": zone.event_id, "name": zone.name, "note": zone.note,
-                                        "card": card}})
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "MultiPolygon", "coordinates": polygons},
+                "properties": {"event_id": zone.event_id, "name": zone.name, "note": zone.note, "card": card},
+            }
+        )
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -206,16 +220,17 @@ def leg_payload(legs: list[Leg], cut: float) -> list[dict]:
         path = unwrap_longitudes(leg.path, to_display_lon(leg.path[0][1], cut))
         mid = len(path) // 2
         a, b = path[max(mid - 1, 0)], path[min(mid + 1, len(path) - 1)]
-        crosses = any(abs(p[1] - q[1]) > 180 for p, q in zip(leg.path, leg.path[1:], strict=False))
-        payload.append({
-            "path": [[round(lat, 5), round(lon, 5)] for lat, lon in path],
-            "title": f"Leg {number}: {leg.from_name} → {leg.to_name}",
-            "distance": f"{leg.distance_km:,.0f} km (geodesic)",
-            "dates": f"Departs {leg.depart_date:%d %b %Y}, arrives {leg.arrive_date:%d %b %Y} (local dates)",
-            "note": "Crosses the International Date Line." if crosses else "",
-            "arrow_at": [round(path[mid][0], 5), round(path[mid][1], 5)],
-            "arrow_angle": round(_screen_angle(a, b), 1),
-        })
+        payload.append(
+            {
+                "path": [[round(lat, 5), round(lon, 5)] for lat, lon in path],
+                "title": f"Leg {number}: {leg.from_name} → {leg.to_name}",
+                "distance": f"{leg.distance_km:,.0f} km (geodesic)",
+                "dates": f"Departs {leg.depart_date:%d %b %Y}, arrives {leg.arrive_date:%d %b %Y} (local dates)",
+                "note": "Crosses the International Date Line." if leg.crosses_antimeridian else "",
+                "arrow_at": [round(path[mid][0], 5), round(path[mid][1], 5)],
+                "arrow_angle": round(_screen_angle(a, b), 1),
+            }
+        )
     return payload
 
 
@@ -261,21 +276,31 @@ def focus_bounds(events: pd.DataFrame, legs: list[dict], cut: float) -> list[lis
 def dense_payload(events: pd.DataFrame, cut: float, cards: list[dict] | None = None) -> dict:
     """Many events as three columns (~20 bytes an event): position and the row in the data set's events
     (file order). Cards stay on the server, fetched one at a time; a standalone file carries them."""
-    payload = {"lat": events["latitude"].round(4).tolist(),
-               "lon": np.round(display_lons(events["longitude"], cut), 4).tolist(),
-               "row": events.index.to_numpy().tolist()}
+    payload = {
+        "lat": events["latitude"].round(4).tolist(),
+        "lon": np.round(display_lons(events["longitude"], cut), 4).tolist(),
+        "row": events.index.to_numpy().tolist(),
+    }
     if cards is not None:
         payload["cards"] = cards
     return payload
 
 
 def legend_items(types: Mapping[str, EventType]) -> list[dict]:
-    items = [{"label": t.label, "color": t.color, "shape": "stop" if key == "tour_stop" else "circle"}
-             for key, t in types.items()]
+    items = [
+        {"label": t.label, "color": t.color, "shape": "stop" if key == "tour_stop" else "circle"}
+        for key, t in types.items()
+    ]
     colors = MAP_LOOK["colors"]
     items.insert(1, {"label": "Route leg (geodesic, → direction)", "color": colors["route"], "shape": "line"})
-    items.append({"label": "Drill zone (approximate outline)", "color": colors["zone"], "fill": colors["zone_fill"],
-                  "shape": "zone"})
+    items.append(
+        {
+            "label": "Drill zone (approximate outline)",
+            "color": colors["zone"],
+            "fill": colors["zone_fill"],
+            "shape": "zone",
+        }
+    )
     items.append({"label": "Approximate position", "color": "#555555", "shape": "halo"})
     items.append({"label": "Selected event", "color": colors["selected"], "fill": "transparent", "shape": "circle"})
     return items
@@ -283,8 +308,11 @@ def legend_items(types: Mapping[str, EventType]) -> list[dict]:
 
 def map_config(types: Mapping[str, EventType], card_base: str | None) -> dict:
     """The script's whole look and its card URL, as data."""
-    return {**MAP_LOOK, "card_base": card_base,
-            "types": {key: {"color": t.color, "radius": t.radius, "label": t.label} for key, t in types.items()}}
+    return {
+        **MAP_LOOK,
+        "card_base": card_base,
+        "types": {key: {"color": t.color, "radius": t.radius, "label": t.label} for key, t in types.items()},
+    }
 
 
 @lru_cache(maxsize=1)
@@ -301,14 +329,28 @@ def _fixed(element, name: str):
 def build_base_map(types: Mapping[str, EventType], basemap_source: str | dict) -> folium.Map:
     """The map that lives for the whole session: basemaps, legend, the script's setup. Nothing here may
     depend on the view, or the iframe would be remounted."""
-    fmap = _fixed(folium.Map(location=DEFAULT_CENTER, zoom_start=3, tiles=None, max_zoom=MAX_ZOOM, min_zoom=2,
-                             control_scale=True, world_copy_jump=False), "dashboard")
+    fmap = _fixed(
+        folium.Map(
+            location=DEFAULT_CENTER,
+            zoom_start=3,
+            tiles=None,
+            max_zoom=MAX_ZOOM,
+            min_zoom=2,
+            control_scale=True,
+            world_copy_jump=False,
+        ),
+        "dashboard",
+    )
     MapSetup(map_config(types, None)).add_to(fmap)
     land = _fixed(folium.FeatureGroup(name="Offline basemap (Natural Earth 1:50m)", overlay=False), "land")
     Basemap(basemap_source).add_to(land)
     land.add_to(fmap)
-    _fixed(folium.TileLayer("OpenStreetMap", name="OpenStreetMap (online only)", overlay=False, show=False,
-                            max_zoom=MAX_ZOOM), "osm").add_to(fmap)
+    _fixed(
+        folium.TileLayer(
+            "OpenStreetMap", name="OpenStreetMap (online only)", overlay=False, show=False, max_zoom=MAX_ZOOM
+        ),
+        "osm",
+    ).add_to(fmap)
     Legend(legend_items(types), "Legend").add_to(fmap)
     _fixed(folium.LayerControl(collapsed=True, position="topright"), "layers").add_to(fmap)
     return fmap
@@ -322,10 +364,18 @@ class Selection:
     pan: bool = False  # bring it into view: the reader chose it somewhere else than on the map
 
 
-def build_view_group(view: View, cut: float, types: Mapping[str, EventType], *, key: str,
-                     selection: Selection = Selection(None), card_base: str | None = None,
-                     publish: Callable[[dict], str] | None = None,
-                     story_leg: tuple[str, str] | None = None, story_stop: str | None = None) -> folium.FeatureGroup:
+def build_view_group(
+    view: View,
+    cut: float,
+    types: Mapping[str, EventType],
+    *,
+    key: str,
+    selection: Selection = Selection(None),
+    card_base: str | None = None,
+    publish: Callable[[dict], str] | None = None,
+    story_leg: tuple[str, str] | None = None,
+    story_stop: str | None = None,
+) -> folium.FeatureGroup:
     """Everything one view draws, as one feature group for `st_folium(feature_group_to_add=...)`.
 
     `publish` turns a large payload into a URL the map fetches; without it, everything is inlined (as a
@@ -358,28 +408,47 @@ def build_view_group(view: View, cut: float, types: Mapping[str, EventType], *, 
     elif len(events):
         EventsLayer(source(event_feature_collection(events, cut, types, offsets))).add_to(group)
     spec = view_spec(view, events, legs, cut, types, key, selection, offsets, card_base)
-    spec["story_leg"] = next((i for i, leg in enumerate(view.legs)
-                              if (leg.from_event_id, leg.to_event_id) == story_leg), None)
+    spec["story_leg"] = next(
+        (i for i, leg in enumerate(view.legs) if (leg.from_event_id, leg.to_event_id) == story_leg), None
+    )
     spec["story_start"] = story_stop is not None and spec["story_leg"] is None  # the first stop: fly to it
     ViewDone(spec).add_to(group)
     return group
 
 
-def view_spec(view: View, events: pd.DataFrame, legs: list[dict], cut: float, types: Mapping[str, EventType],
-              key: str, selection: Selection, offsets: Mapping[str, tuple[int, int]], card_base: str | None) -> dict:
+def view_spec(
+    view: View,
+    events: pd.DataFrame,
+    legs: list[dict],
+    cut: float,
+    types: Mapping[str, EventType],
+    key: str,
+    selection: Selection,
+    offsets: Mapping[str, tuple[int, int]],
+    card_base: str | None,
+) -> dict:
     selected = None
     event = selection.event
     if event is not None and not pd.isna(event["latitude"]):
-        selected = {"latlng": [float(event["latitude"]), to_display_lon(float(event["longitude"]), cut)],
-                    "offset": offsets.get(event["event_id"], (0, 0)),
-                    "card": card_fields(event, type_labels(types))}
-    return {"key": key, "count": len(events), "bounds": view_bounds(events, legs, cut),
-            "focus": focus_bounds(events, legs, cut), "selected": selected,
-            "pan_to_selected": selection.pan, "card_base": card_base}
+        selected = {
+            "latlng": [float(event["latitude"]), to_display_lon(float(event["longitude"]), cut)],
+            "offset": offsets.get(event["event_id"], (0, 0)),
+            "card": card_fields(event, type_labels(types)),
+        }
+    return {
+        "key": key,
+        "count": len(events),
+        "bounds": view_bounds(events, legs, cut),
+        "focus": focus_bounds(events, legs, cut),
+        "selected": selected,
+        "pan_to_selected": selection.pan,
+        "card_base": card_base,
+    }
 
 
-def build_standalone_map(view: View, cut: float, types: Mapping[str, EventType], basemap: dict,
-                         selected: pd.Series | None = None) -> folium.Map:
+def build_standalone_map(
+    view: View, cut: float, types: Mapping[str, EventType], basemap: dict, selected: pd.Series | None = None
+) -> folium.Map:
     """The whole view on one map, every payload inlined: for the HTML download."""
     fmap = build_base_map(types, basemap)
     build_view_group(view, cut, types, key="standalone", selection=Selection(selected)).add_to(fmap)

@@ -66,7 +66,9 @@ def localize_assets(element: branca.element.Element, url: Callable[[str], str] =
 
 
 def _data_uri(path: Path) -> str:
-    mime = {".png": "image/png", ".svg": "image/svg+xml", ".gif": "image/gif"}.get(path.suffix, "application/octet-stream")
+    mime = {".png": "image/png", ".svg": "image/svg+xml", ".gif": "image/gif"}.get(
+        path.suffix, "application/octet-stream"
+    )
     return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 

@@ -43,19 +43,26 @@ def view_downloads(view: View, data: PreparedData) -> dict:
     and a self-contained HTML map of the view."""
     return {
         "Download CSV": (lambda: events_csv(view.events), "events_in_view.csv", "text/csv"),
-        "Download GeoJSON": (lambda: to_geojson_text(build_feature_collection(view.events, view.legs, view.zones)),
-                             "events_in_view.geojson", "application/geo+json"),
-        "Download map (HTML)": (lambda: standalone_html(build_standalone_map(view, data.cut, data.types,
-                                                                             load_basemap_json())),
-                                "map_in_view.html", "text/html"),
+        "Download GeoJSON": (
+            lambda: to_geojson_text(build_feature_collection(view.events, view.legs, view.zones)),
+            "events_in_view.geojson",
+            "application/geo+json",
+        ),
+        "Download map (HTML)": (
+            lambda: standalone_html(build_standalone_map(view, data.cut, data.types, load_basemap_json())),
+            "map_in_view.html",
+            "text/html",
+        ),
     }
 
 
 st.set_page_config(page_title="Taiwan Strait & Pacific events", page_icon="🗺️", layout="wide")
 settings = load_settings(data_dir_argument())
 if not serving.routes_mounted():
-    st.error("The map's files are served by the dashboard's own server. Start it with "
-             "`streamlit run dashboard/app.py` (not page.py).")
+    st.error(
+        "The map's files are served by the dashboard's own server. Start it with "
+        "`streamlit run dashboard/app.py` (not page.py)."
+    )
     st.stop()
 serving.configure(settings.max_payload_bytes)
 try:
@@ -114,10 +121,17 @@ def map_panel(view: View) -> None:
     selected, pushes, pan = ps.map_selection(st.session_state, live_map.view_key(data, state))
     step = current_story_step()
     story_leg = (step.leg_in.from_event_id, step.leg_in.to_event_id) if step and step.leg_in else None
-    clicked = st_folium(live_map.base_map(data), key="map", height=MAP_HEIGHT, use_container_width=True,
-                        returned_objects=RETURNED_OBJECTS, on_change=on_map_click,
-                        feature_group_to_add=live_map.view_group(data, state, selected, pushes, pan, story_leg,
-                                                                 step.stop["event_id"] if step else None))
+    clicked = st_folium(
+        live_map.base_map(data),
+        key="map",
+        height=MAP_HEIGHT,
+        use_container_width=True,
+        returned_objects=RETURNED_OBJECTS,
+        on_change=on_map_click,
+        feature_group_to_add=live_map.view_group(
+            data, state, selected, pushes, pan, story_leg, step.stop["event_id"] if step else None
+        ),
+    )
     # A browser's click arrives through on_map_click; a value that reached the session without its callback
     # (Streamlit's AppTest sets it directly) is caught here, once.
     if ps.select_from_map(st.session_state, clicked, data):
@@ -143,8 +157,9 @@ def details_panel(view: View) -> None:
 
 @st.fragment(key="table")
 def table_panel(view: View) -> None:
-    st.session_state["table_ids"] = ui.render_table(view, st.session_state.get("selected"), data.types,
-                                                    on_select=on_table_select)
+    st.session_state["table_ids"] = ui.render_table(
+        view, st.session_state.get("selected"), data.types, on_select=on_table_select
+    )
 
 
 @st.fragment(key="view", run_every=ps.PLAY_INTERVAL_SECONDS if st.session_state.playing else None)

@@ -65,6 +65,7 @@ def open_story(state: MutableMapping, data: PreparedData, route_id: str | None) 
     if state["story"]:
         go_to_step(state, data, 1)
 
+
 def filter_state(state: Mapping) -> FilterState:
     """The filters the reader has set, as one value."""
     start, end = state["date_range"]
@@ -151,5 +152,14 @@ def map_selection(state: MutableMapping, view_key: str) -> tuple[str | None, int
 def current_query(state: Mapping, data: PreparedData) -> dict[str, str]:
     """The URL parameters describing this session's view."""
     start, end = state["date_range"]
-    return build_query(start, end, tuple(state.get("types") or ()), state.get("selected"),
-                       data.first_day, data.last_day, data.types, state.get("story"), state.get("story_step"))
+    return build_query(
+        start,
+        end,
+        tuple(state.get("types") or ()),
+        state.get("selected"),
+        data.first_day,
+        data.last_day,
+        data.types,
+        state.get("story"),
+        state.get("story_step"),
+    )

@@ -12,8 +12,8 @@ from .config import Settings, load_settings
 from .filters import FilterState, View, select_view
 from .loading import Dataset, load_dataset
 from .routes import Leg, build_legs, display_cut
-from .story import story_routes
 from .schema import EVENT_TYPES, EVENTS_FILE, GEOCODE_CACHE_FILE, LOCATIONS_FILE, ZONES_FILE, EventType
+from .story import story_routes
 
 TYPES_FILE = "types.csv"  # optional: event types a data folder declares beyond the built-in four
 

@@ -3,11 +3,13 @@
 Coordinates stay normal (longitude -180..180) for every computation; longitudes are unwrapped only for
 display, because geopy and geographiclib fold them back into range anyway.
 """
+
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 from datetime import date
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -33,7 +35,7 @@ class Leg:
 
     @property
     def crosses_antimeridian(self) -> bool:
-        return any(abs(b[1] - a[1]) > 180 for a, b in zip(self.path, self.path[1:]))
+        return any(abs(b[1] - a[1]) > 180 for a, b in pairwise(self.path))
 
 
 def geodesic_distance_km(a: LatLon, b: LatLon) -> float:
@@ -60,20 +62,30 @@ def normalize_lon(lon: float) -> float:
 
 def build_legs(events: pd.DataFrame, step_km: float = 100.0) -> list[Leg]:
     """Legs between consecutive stops (by route_seq) of every route among `events`."""
-    routed = events[(events["route_id"] != "") & events["route_seq"].notna()
-                    & events["latitude"].notna() & events["longitude"].notna()]
+    routed = events[
+        (events["route_id"] != "")
+        & events["route_seq"].notna()
+        & events["latitude"].notna()
+        & events["longitude"].notna()
+    ]
     legs = []
     for route_id, stops in routed.sort_values(["route_id", "route_seq"]).groupby("route_id", sort=True):
         rows = list(stops.itertuples(index=False))
-        for a, b in zip(rows, rows[1:]):
+        for a, b in pairwise(rows):
             start, end = (a.latitude, a.longitude), (b.latitude, b.longitude)
-            legs.append(Leg(
-                route_id=str(route_id), from_event_id=a.event_id, to_event_id=b.event_id,
-                from_name=a.location, to_name=b.location,
-                depart_date=a.end_date.date(), arrive_date=b.start_date.date(),
-                distance_km=geodesic_distance_km(start, end),
-                path=geodesic_path(start, end, step_km),
-            ))
+            legs.append(
+                Leg(
+                    route_id=str(route_id),
+                    from_event_id=a.event_id,
+                    to_event_id=b.event_id,
+                    from_name=a.location,
+                    to_name=b.location,
+                    depart_date=a.end_date.date(),
+                    arrive_date=b.start_date.date(),
+                    distance_km=geodesic_distance_km(start, end),
+                    path=geodesic_path(start, end, step_km),
+                )
+            )
     return legs
 
 
@@ -97,7 +109,7 @@ def split_at_antimeridian(points: list[LatLon]) -> list[list[LatLon]]:
     """Split a path where it crosses ±180 (RFC 7946 section 3.1.9), all longitudes in range."""
     unwrapped = unwrap_longitudes(points)
     parts: list[list[LatLon]] = [[]]
-    for (lat1, lon1), (lat2, lon2) in zip(unwrapped, unwrapped[1:]):
+    for (lat1, lon1), (lat2, lon2) in pairwise(unwrapped):
         if not parts[-1]:
             parts[-1].append((lat1, normalize_lon(lon1)))
         band1, band2 = math.floor((lon1 + 180) / 360), math.floor((lon2 + 180) / 360)
@@ -111,7 +123,7 @@ def split_at_antimeridian(points: list[LatLon]) -> list[list[LatLon]]:
     return [p for p in parts if len(p) >= 2]
 
 
-def display_cut(lons: "pd.Series | list[float]") -> float:
+def display_cut(lons: pd.Series | list[float]) -> float:
     """The longitude where the map is cut: the far edge of the widest empty arc of longitudes.
 
     Points west of the cut are drawn at lon + 360, so Pacific data (Taiwan, Guam, Hawaii) is drawn as
@@ -121,7 +133,7 @@ def display_cut(lons: "pd.Series | list[float]") -> float:
     if len(values) < 2:
         return -180.0
     gaps = [(values[0] + 360 - values[-1], values[0])]
-    gaps += [(b - a, b) for a, b in zip(values, values[1:])]
+    gaps += [(b - a, b) for a, b in pairwise(values)]
     return max(gaps)[1]
 
 

@@ -1,4 +1,5 @@
 """The streamlit-folium return value -> the clicked event's id, by event_id and never by coordinates."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -14,8 +15,9 @@ def _clicked_properties(value: Any) -> Mapping:
     return props if isinstance(props, Mapping) else {}
 
 
-def clicked_event_id(value: Mapping[str, Any] | None, known_ids: set[str] | frozenset[str],
-                     row_ids: Sequence[str] = ()) -> str | None:
+def clicked_event_id(
+    value: Mapping[str, Any] | None, known_ids: set[str] | frozenset[str], row_ids: Sequence[str] = ()
+) -> str | None:
     """The event_id of the last clicked feature, if it names a known event (tolerates None and junk).
 
     Rich markers carry their `event_id`; dense dots carry only their `row` in the data set's events, which

@@ -1,9 +1,10 @@
 """URL parameters <-> view state, through an allow-list: nothing from a URL is evaluated or echoed."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Mapping
 
 from .schema import EVENT_TYPES
 
@@ -29,9 +30,14 @@ def _last(value: str | list[str]) -> str:
     return value[-1] if isinstance(value, list) and value else value if isinstance(value, str) else ""
 
 
-def parse_shared_view(params: Mapping[str, str | list[str]], first_day: date, last_day: date,
-                      known_ids: set[str] | frozenset[str], known_types: Mapping = EVENT_TYPES,
-                      routes: Mapping[str, int] | None = None) -> SharedView:
+def parse_shared_view(
+    params: Mapping[str, str | list[str]],
+    first_day: date,
+    last_day: date,
+    known_ids: set[str] | frozenset[str],
+    known_types: Mapping = EVENT_TYPES,
+    routes: Mapping[str, int] | None = None,
+) -> SharedView:
     """Read start, end, types and event; every bad value falls back to its default with a notice."""
     notices: list[str] = []
     raw = {k: _last(v) for k, v in params.items()}
@@ -92,9 +98,17 @@ def _story(raw: Mapping[str, str], routes: Mapping[str, int], notices: list[str]
     return {"story": story, "step": number or 1}
 
 
-def build_query(start: date, end: date, types: tuple[str, ...], event: str | None,
-                first_day: date, last_day: date, known_types: Mapping = EVENT_TYPES,
-                story: str | None = None, step: int | None = None) -> dict[str, str]:
+def build_query(
+    start: date,
+    end: date,
+    types: tuple[str, ...],
+    event: str | None,
+    first_day: date,
+    last_day: date,
+    known_types: Mapping = EVENT_TYPES,
+    story: str | None = None,
+    step: int | None = None,
+) -> dict[str, str]:
     """URL parameters for a view, leaving out whatever equals the default so links stay short."""
     query: dict[str, str] = {}
     if start != first_day:

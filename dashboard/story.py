@@ -49,16 +49,29 @@ def story_step(events: pd.DataFrame, legs: list[Leg], route_id: str, number: int
     route_legs = [leg for leg in legs if leg.route_id == route_id]
     leg_in = next((leg for leg in route_legs if leg.to_event_id == stop["event_id"]), None)
     day = stop["start_date"]
-    same_day = events[(events["start_date"] <= day) & (events["end_date"] >= day)
-                      & (events["event_id"] != stop["event_id"]) & (events["route_id"] != route_id)]
-    return StoryStep(route_id, number, len(stops), stop, leg_in,
-                     route_legs.index(leg_in) + 1 if leg_in is not None else None, same_day)
+    same_day = events[
+        (events["start_date"] <= day)
+        & (events["end_date"] >= day)
+        & (events["event_id"] != stop["event_id"])
+        & (events["route_id"] != route_id)
+    ]
+    return StoryStep(
+        route_id,
+        number,
+        len(stops),
+        stop,
+        leg_in,
+        route_legs.index(leg_in) + 1 if leg_in is not None else None,
+        same_day,
+    )
 
 
 def describe_leg(leg: Leg) -> str:
     """'Leg 2: Honolulu → Majuro, 3,842 km; departs 2 Dec, arrives 3 Dec (local dates). Crossed the date line.'"""
-    text = (f"{leg.from_name} → {leg.to_name}: {leg.distance_km:,.0f} km (geodesic); departed "
-            f"{leg.depart_date:%d %b %Y}, arrived {leg.arrive_date:%d %b %Y} (local dates)")
+    text = (
+        f"{leg.from_name} → {leg.to_name}: {leg.distance_km:,.0f} km (geodesic); departed "
+        f"{leg.depart_date:%d %b %Y}, arrived {leg.arrive_date:%d %b %Y} (local dates)"
+    )
     if leg.crosses_antimeridian:
         text += ". The flight crossed the International Date Line"
         if leg.arrive_date > leg.depart_date:

@@ -1,4 +1,5 @@
 """Showing data text safely in Markdown: every ASCII punctuation mark escaped, so it renders literally."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """Streamlit widgets and panels. Widgets return plain values; panels render; no data logic lives here."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -49,11 +50,23 @@ def render_summary(view: View, start: date, end: date) -> None:
 def render_data_errors(problems: list[Problem], data_dir: str, limit: int) -> None:
     """Every problem, as a table of plain text, and how to check the files from the command line."""
     errors = [p for p in problems if p.is_error]
-    st.error(f"The data in {escape_markdown(data_dir)} has {len(errors)} problem(s), so the map cannot be drawn. "
-             "Fix them and reload the page.")
-    table = pd.DataFrame([{"file": p.file, "row": "" if p.row is None else str(p.row), "column": p.column or "",
-                           "value": "" if p.value is None else str(p.value), "problem": p.message,
-                           "severity": p.severity} for p in problems[:limit]])
+    st.error(
+        f"The data in {escape_markdown(data_dir)} has {len(errors)} problem(s), so the map cannot be drawn. "
+        "Fix them and reload the page."
+    )
+    table = pd.DataFrame(
+        [
+            {
+                "file": p.file,
+                "row": "" if p.row is None else str(p.row),
+                "column": p.column or "",
+                "value": "" if p.value is None else str(p.value),
+                "problem": p.message,
+                "severity": p.severity,
+            }
+            for p in problems[:limit]
+        ]
+    )
     st.dataframe(table, hide_index=True, width="stretch")
     if len(problems) > limit:
         st.caption(f"… and {len(problems) - limit} more.")
@@ -70,22 +83,38 @@ def render_warnings(problems: list[Problem]) -> None:
 def render_filters(types: Mapping[str, EventType], actors: list[str], on_change: Callable[[], None]) -> None:
     """Sidebar filters; values live in st.session_state under their keys; `on_change` reruns the view."""
     st.sidebar.header("Filters")
-    st.sidebar.multiselect("Event types", list(types), format_func=lambda k: type_label(types, k), key="types",
-                           help="Empty means all types.", on_change=on_change)
+    st.sidebar.multiselect(
+        "Event types",
+        list(types),
+        format_func=lambda k: type_label(types, k),
+        key="types",
+        help="Empty means all types.",
+        on_change=on_change,
+    )
     st.sidebar.multiselect("Actors", actors, key="actors", help="Empty means all actors.", on_change=on_change)
-    st.sidebar.text_input("Search titles, descriptions and places", key="search", max_chars=200,
-                          on_change=on_change)
+    st.sidebar.text_input("Search titles, descriptions and places", key="search", max_chars=200, on_change=on_change)
 
 
 def render_timeline(first: date, last: date, on_play: Callable[[], None]) -> bool:
     """The date-range slider every panel follows, and Play/Pause (`on_play` runs before the next run, when
     the slider may still be moved); returns True when Play or Pause was pressed."""
     left, right = st.columns([6, 1], vertical_alignment="bottom")
-    left.slider("Dates in view (local dates at each place)", min_value=first, max_value=last, key="date_range",
-                format="D MMM YYYY", step=timedelta(days=1))
+    left.slider(
+        "Dates in view (local dates at each place)",
+        min_value=first,
+        max_value=last,
+        key="date_range",
+        format="D MMM YYYY",
+        step=timedelta(days=1),
+    )
     playing = st.session_state.get("playing", False)
-    return right.button("⏸ Pause" if playing else "▶ Play", key="play_button", width="stretch",
-                        help="Step the end of the range forward one day at a time", on_click=on_play)
+    return right.button(
+        "⏸ Pause" if playing else "▶ Play",
+        key="play_button",
+        width="stretch",
+        help="Step the end of the range forward one day at a time",
+        on_click=on_play,
+    )
 
 
 def render_timeline_chart(view: View, start: date, end: date, types: Mapping[str, EventType]) -> None:
@@ -100,31 +129,51 @@ def render_timeline_chart(view: View, start: date, end: date, types: Mapping[str
     lanes = alt.Y("Type:N", title=None, sort=labels)
     if len(events) > CHART_BAR_LIMIT:  # one bar an event would send megabytes: count events a day instead
         # ISO text, not datetime64[us]: Altair reads pandas 3's microsecond dates as nanoseconds (1970)
-        daily = (events.assign(Type=events["event_type"].map(lambda k: type_label(types, k)),
-                               Day=events["start_date"].dt.strftime("%Y-%m-%d"))
-                 .groupby(["Type", "Day"], observed=True).size().rename("Events").reset_index())
-        chart = (alt.Chart(daily).mark_tick(thickness=2, size=14)
-                 .encode(x=alt.X("Day:T", title=None, scale=x_scale), y=lanes,
-                         color=alt.Color("Type:N", scale=colors, legend=None),
-                         opacity=alt.Opacity("Events:Q", legend=None, scale=alt.Scale(range=[0.35, 1])),
-                         tooltip=["Type", alt.Tooltip("Day:T", format="%d %b %Y"), "Events"])
-                 .properties(height=150))
+        daily = (
+            events.assign(
+                Type=events["event_type"].map(lambda k: type_label(types, k)),
+                Day=events["start_date"].dt.strftime("%Y-%m-%d"),
+            )
+            .groupby(["Type", "Day"], observed=True)
+            .size()
+            .rename("Events")
+            .reset_index()
+        )
+        chart = (
+            alt.Chart(daily)
+            .mark_tick(thickness=2, size=14)
+            .encode(
+                x=alt.X("Day:T", title=None, scale=x_scale),
+                y=lanes,
+                color=alt.Color("Type:N", scale=colors, legend=None),
+                opacity=alt.Opacity("Events:Q", legend=None, scale=alt.Scale(range=[0.35, 1])),
+                tooltip=["Type", alt.Tooltip("Day:T", format="%d %b %Y"), "Events"],
+            )
+            .properties(height=150)
+        )
         st.altair_chart(chart, width="stretch")
         return
-    data = pd.DataFrame({
-        "Type": [type_label(types, t) for t in events["event_type"]],
-        "Title": events["title"].astype(str),
-        "Start": events["start_date"],
-        "End": events["end_date"] + pd.Timedelta(days=1),  # bars cover the whole last day
-        "Dates": [format_local_dates(s, e) for s, e in zip(events["start_date"], events["end_date"])],
-    })
-    chart = (alt.Chart(data).mark_bar(size=14, cornerRadius=2)
-             .encode(x=alt.X("Start:T", title=None, scale=x_scale),
-                     x2="End:T",
-                     y=lanes,
-                     color=alt.Color("Type:N", scale=colors, legend=None),
-                     tooltip=["Title", "Type", "Dates"])
-             .properties(height=150))
+    data = pd.DataFrame(
+        {
+            "Type": [type_label(types, t) for t in events["event_type"]],
+            "Title": events["title"].astype(str),
+            "Start": events["start_date"],
+            "End": events["end_date"] + pd.Timedelta(days=1),  # bars cover the whole last day
+            "Dates": [format_local_dates(s, e) for s, e in zip(events["start_date"], events["end_date"], strict=True)],
+        }
+    )
+    chart = (
+        alt.Chart(data)
+        .mark_bar(size=14, cornerRadius=2)
+        .encode(
+            x=alt.X("Start:T", title=None, scale=x_scale),
+            x2="End:T",
+            y=lanes,
+            color=alt.Color("Type:N", scale=colors, legend=None),
+            tooltip=["Title", "Type", "Dates"],
+        )
+        .properties(height=150)
+    )
     st.altair_chart(chart, width="stretch")
 
 
@@ -139,8 +188,10 @@ def render_details(event: pd.Series | None, types: Mapping[str, EventType]) -> N
         st.info("Click a marker on the map, or a row in the table, to see what happened and its source.")
         return
     st.markdown(f"#### {escape_markdown(event['title'])}")
-    st.caption(f"{escape_markdown(type_label(types, event['event_type']))} · "
-               f"{escape_markdown(format_local_dates(event['start_date'], event['end_date']))} (local date)")
+    st.caption(
+        f"{escape_markdown(type_label(types, event['event_type']))} · "
+        f"{escape_markdown(format_local_dates(event['start_date'], event['end_date']))} (local date)"
+    )
     facts = [("Place", event["location"])]
     if int(event["geo_precision"]) > 1:
         facts.append(("Position", f"approximate ({PRECISION_LABELS[int(event['geo_precision'])]})"))
@@ -160,30 +211,44 @@ def render_details(event: pd.Series | None, types: Mapping[str, EventType]) -> N
     st.caption(escape_markdown(event["source_url"]))
 
 
-def render_table(view: View, selected: str | None, types: Mapping[str, EventType],
-                 on_select: Callable[[], None]) -> list[str]:
+def render_table(
+    view: View, selected: str | None, types: Mapping[str, EventType], on_select: Callable[[], None]
+) -> list[str]:
     """The events in view (the first TABLE_ROW_LIMIT); the selected one is marked. Returns the event ids
     of the rows shown, in order, for `on_select` to read the selected row by position."""
     events = view.events.head(TABLE_ROW_LIMIT)
     if len(view.events) > TABLE_ROW_LIMIT:
-        st.caption(f"Showing the first {TABLE_ROW_LIMIT:,} of {len(view.events):,} events in view, by date: "
-                   "narrow the filters, or download the CSV for all of them.")
-    table = pd.DataFrame({
-        "": ["▶" if eid == selected else "" for eid in events["event_id"]],
-        "Dates": [format_local_dates(s, e) for s, e in zip(events["start_date"], events["end_date"])],
-        "Type": [type_label(types, t) for t in events["event_type"]],
-        "Title": events["title"],
-        "Place": events["location"],
-        "Actor": events["actor"],
-        "Amount": [format_usd(a) for a in events["amount_usd"]],
-        "Source": events["source_url"],
-        "event_id": events["event_id"],
-    })
-    st.dataframe(table, key="table", on_select=on_select, selection_mode="single-row", hide_index=True,
-                 width="stretch", height=min(420, 38 + 35 * max(len(table), 1)),
-                 column_config={"": st.column_config.TextColumn(width=30),
-                                "Source": st.column_config.LinkColumn(display_text="source ↗"),
-                                "event_id": st.column_config.TextColumn("id")})
+        st.caption(
+            f"Showing the first {TABLE_ROW_LIMIT:,} of {len(view.events):,} events in view, by date: "
+            "narrow the filters, or download the CSV for all of them."
+        )
+    table = pd.DataFrame(
+        {
+            "": ["▶" if eid == selected else "" for eid in events["event_id"]],
+            "Dates": [format_local_dates(s, e) for s, e in zip(events["start_date"], events["end_date"], strict=True)],
+            "Type": [type_label(types, t) for t in events["event_type"]],
+            "Title": events["title"],
+            "Place": events["location"],
+            "Actor": events["actor"],
+            "Amount": [format_usd(a) for a in events["amount_usd"]],
+            "Source": events["source_url"],
+            "event_id": events["event_id"],
+        }
+    )
+    st.dataframe(
+        table,
+        key="table",
+        on_select=on_select,
+        selection_mode="single-row",
+        hide_index=True,
+        width="stretch",
+        height=min(420, 38 + 35 * max(len(table), 1)),
+        column_config={
+            "": st.column_config.TextColumn(width=30),
+            "Source": st.column_config.LinkColumn(display_text="source ↗"),
+            "event_id": st.column_config.TextColumn("id"),
+        },
+    )
     return events["event_id"].tolist()
 
 
@@ -196,19 +261,38 @@ def render_downloads(files: Mapping[str, tuple[Callable[[], bytes | str], str, s
 def render_story_picker(routes: Mapping[str, int], on_change: Callable[[], None]) -> None:
     """Sidebar: open a route's guided story (or none)."""
     st.sidebar.header("Story")
-    st.sidebar.selectbox("Follow a route stop by stop", [None, *routes], key="story_picker", on_change=on_change,
-                         format_func=lambda r: "Off" if r is None else f"{r} ({routes[r]} stops)",
-                         help="Steps through a route's stops in order: ← and → move between them.")
+    st.sidebar.selectbox(
+        "Follow a route stop by stop",
+        [None, *routes],
+        key="story_picker",
+        on_change=on_change,
+        format_func=lambda r: "Off" if r is None else f"{r} ({routes[r]} stops)",
+        help="Steps through a route's stops in order: ← and → move between them.",
+    )
 
 
 def render_story(step: StoryStep, types: Mapping[str, EventType], on_move: Callable[[int], None]) -> None:
     """The open story: where we are, the leg just flown, Previous / Next (← / →), what else happened that day."""
     st.markdown(f"**Story: {escape_markdown(step.route_id)}** · stop {step.number} of {step.total}")
     back, forward = st.columns(2)
-    back.button("← Previous", key="story_prev", disabled=step.number <= 1, on_click=on_move, args=(-1,),
-                shortcut="Left", width="stretch")
-    forward.button("Next →", key="story_next", disabled=step.number >= step.total, on_click=on_move, args=(1,),
-                   shortcut="Right", width="stretch")
+    back.button(
+        "← Previous",
+        key="story_prev",
+        disabled=step.number <= 1,
+        on_click=on_move,
+        args=(-1,),
+        shortcut="Left",
+        width="stretch",
+    )
+    forward.button(
+        "Next →",
+        key="story_next",
+        disabled=step.number >= step.total,
+        on_click=on_move,
+        args=(1,),
+        shortcut="Right",
+        width="stretch",
+    )
     if step.leg_in is not None:
         st.info(f"Leg {step.leg_number}: {escape_markdown(describe_leg(step.leg_in))}", icon="✈️")
     else:
@@ -222,8 +306,12 @@ def render_same_day(step: StoryStep, types: Mapping[str, EventType]) -> None:
         st.caption(f"Nothing else in the data on {day.day} {day:%b %Y}.")
         return
     st.markdown(f"**Also on {day.day} {day:%b %Y}** (local dates)")
-    st.markdown("\n".join(f"- {escape_markdown(row['title'])} · {escape_markdown(row['location'])} "
-                          f"({escape_markdown(type_label(types, row['event_type']))})"
-                          for _, row in step.same_day.head(12).iterrows()))
+    st.markdown(
+        "\n".join(
+            f"- {escape_markdown(row['title'])} · {escape_markdown(row['location'])} "
+            f"({escape_markdown(type_label(types, row['event_type']))})"
+            for _, row in step.same_day.head(12).iterrows()
+        )
+    )
     if len(step.same_day) > 12:
         st.caption(f"… and {len(step.same_day) - 12} more.")

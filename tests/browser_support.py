@@ -1,4 +1,5 @@
 """The real dashboard and a real Chromium for the end-to-end tests: server, browser fixtures, a watched page."""
+
 from __future__ import annotations
 
 import os
@@ -10,20 +11,27 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOTS = REPO / "screenshots"
 CHROMIUM_ENV = "DASHBOARD_CHROMIUM"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 INSTALL_HINT = "install it with `apt-get install -y chromium` (Debian/Ubuntu) or set DASHBOARD_CHROMIUM"
 MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
 SUMMARY = re.compile(r"(\d+) of (\d+) events")
@@ -50,9 +58,16 @@ class Server:
 
 
 @contextmanager
-def dashboard_server(data_dir: Path | None = None, timeout: float = 60.0, script: str = "dashboard/app.py",
-                     log_path: Path | None = None, cwd: Path = REPO, python: str = sys.executable,
-                     prefix: tuple[str, ...] = (), env_extra: dict | None = None) -> Iterator[Server]:
+def dashboard_server(
+    data_dir: Path | None = None,
+    timeout: float = 60.0,
+    script: str = "dashboard/app.py",
+    log_path: Path | None = None,
+    cwd: Path = REPO,
+    python: str = sys.executable,
+    prefix: tuple[str, ...] = (),
+    env_extra: dict | None = None,
+) -> Iterator[Server]:
     """Run `streamlit run <script>` on 127.0.0.1:<free port> from `cwd` (as `prefix` says, e.g. as another
     user); stop its process group afterwards."""
     port = free_port()
@@ -64,9 +79,28 @@ def dashboard_server(data_dir: Path | None = None, timeout: float = 60.0, script
         log_path = SCREENSHOTS / f"server-{port}.log"
     log = open(log_path, "w") if log_path else subprocess.DEVNULL
     proc = subprocess.Popen(
-        [*prefix, python, "-m", "streamlit", "run", script, "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            *prefix,
+            python,
+            "-m",
+            "streamlit",
+            "run",
+            script,
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=cwd,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
@@ -102,7 +136,9 @@ class Watched:
         self.blocked: list[str] = []
         self.errors: list[str] = []
         page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
-        page.on("console", lambda msg: self.errors.append(f"console error: {msg.text}") if msg.type == "error" else None)
+        page.on(
+            "console", lambda msg: self.errors.append(f"console error: {msg.text}") if msg.type == "error" else None
+        )
         page.on("dialog", self._dialog)
         page.route("**/*", self._route)
 
@@ -140,8 +176,9 @@ class Watched:
         the basemap, and the summary is on the page; return what it drew."""
         self.map().locator(".leaflet-container").wait_for(timeout=TIMEOUT_MS)
         view = (after or {}).get("view")
-        self.map_frame().wait_for_function("(v) => window.__dmPainted && window.__dmPainted.view !== v", arg=view,
-                                           timeout=TIMEOUT_MS)
+        self.map_frame().wait_for_function(
+            "(v) => window.__dmPainted && window.__dmPainted.view !== v", arg=view, timeout=TIMEOUT_MS
+        )
         self.map().locator(".leaflet-dmBasemap-pane path").first.wait_for(timeout=TIMEOUT_MS, state="attached")
         self.summary()
         return self.painted()
@@ -179,5 +216,3 @@ class Watched:
     def check_clean(self):
         assert not self.errors, self.errors
         assert not self.blocked, f"the page tried to reach other hosts: {self.blocked[:5]}"
-
-

@@ -1,13 +1,14 @@
 """Shared fixtures: the bundled data, loaded once, and throw-away copies of the data folder."""
+
 from __future__ import annotations
 
 import os
 import shutil
 from pathlib import Path
 
+import browser_support
 import pytest
 
-import browser_support
 from dashboard.prepared import PreparedData, prepare
 
 REPO = Path(__file__).resolve().parent.parent

@@ -1,4 +1,5 @@
 """The page under Streamlit's AppTest: no browser, no JavaScript, but every panel and state change."""
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,11 @@ def summary(at) -> str:
 
 
 def map_element(at):
-    return next(e for e in at.main if getattr(e, "type", "") == "component_instance"
-                and "streamlit_folium" in e.proto.component_name)
+    return next(
+        e
+        for e in at.main
+        if getattr(e, "type", "") == "component_instance" and "streamlit_folium" in e.proto.component_name
+    )
 
 
 def test_starts_on_the_bundled_data():
@@ -70,7 +74,8 @@ def test_a_map_click_leaves_the_maps_layers_alone():
     before = json.loads(map_element(at).proto.json_args)
     at.session_state[map_element(at).key] = {
         "last_active_drawing": {"type": "Feature", "properties": {"event_id": "lai-2024-guam"}},
-        "last_object_clicked_count": 1}
+        "last_object_clicked_count": 1,
+    }
     at.run()
     assert at.session_state.selected == "lai-2024-guam"
     after = json.loads(map_element(at).proto.json_args)
@@ -97,7 +102,8 @@ def test_map_click_selects_the_event():
     at = run_app()
     at.session_state[map_element(at).key] = {
         "last_active_drawing": {"type": "Feature", "properties": {"event_id": "lai-2024-funafuti"}},
-        "last_object_clicked_count": 1}
+        "last_object_clicked_count": 1,
+    }
     at.run()
     assert not at.exception
     assert at.session_state.selected == "lai-2024-funafuti"
@@ -137,16 +143,24 @@ def _break(folder, name, data: bytes):
     (folder / name).write_bytes(data)
 
 
-@pytest.mark.parametrize("breakage, expected", [
-    (lambda f: (f / "events.csv").unlink(), "file not found"),
-    (lambda f: _break(f, "events.csv", b""), "file is empty"),
-    (lambda f: _break(f, "events.csv", "event_id,title\nx,Caf\xe9\n".encode("latin-1")), "not UTF-8"),
-    (lambda f: _break(f, "events.csv", (f / "events.csv").read_bytes().replace(b",", b";")), "semicolons"),
-    (lambda f: _break(f, "events.csv", (f / "events.csv").read_bytes() + b'x,diplomatic,2024-01-01,,"open quote\n'),
-     "never closed"),
-    (lambda f: _break(f, "zones.geojson", b"{not json"), "not valid JSON"),
-    (lambda f: _break(f, "zones.geojson", b'{"type": "Feature"}'), "FeatureCollection"),
-], ids=["missing", "empty", "latin-1", "semicolons", "broken-quote", "zones-not-json", "zones-not-collection"])
+@pytest.mark.parametrize(
+    "breakage, expected",
+    [
+        (lambda f: (f / "events.csv").unlink(), "file not found"),
+        (lambda f: _break(f, "events.csv", b""), "file is empty"),
+        (lambda f: _break(f, "events.csv", "event_id,title\nx,Caf\xe9\n".encode("latin-1")), "not UTF-8"),
+        (lambda f: _break(f, "events.csv", (f / "events.csv").read_bytes().replace(b",", b";")), "semicolons"),
+        (
+            lambda f: _break(
+                f, "events.csv", (f / "events.csv").read_bytes() + b'x,diplomatic,2024-01-01,,"open quote\n'
+            ),
+            "never closed",
+        ),
+        (lambda f: _break(f, "zones.geojson", b"{not json"), "not valid JSON"),
+        (lambda f: _break(f, "zones.geojson", b'{"type": "Feature"}'), "FeatureCollection"),
+    ],
+    ids=["missing", "empty", "latin-1", "semicolons", "broken-quote", "zones-not-json", "zones-not-collection"],
+)
 def test_each_broken_file_is_explained_on_the_page(data_copy, monkeypatch, breakage, expected):
     breakage(data_copy)
     at = run_app(data_dir=data_copy, monkeypatch=monkeypatch)

@@ -11,7 +11,6 @@ import json
 import re
 
 import pytest
-
 from browser_support import SCREENSHOTS, TIMEOUT_MS, Watched, dashboard_server
 
 pytestmark = pytest.mark.browser
@@ -104,8 +103,9 @@ def test_the_map_is_never_remounted(page):
     selected = page.query()["event"]
     page.map().locator(".leaflet-popup-close-button").click()
     page.map().locator(".dm-dot-icon").last.click()
-    page.page.wait_for_function("(e) => location.search.includes('event=') && !location.search.includes(e)",
-                                arg=selected, timeout=TIMEOUT_MS)
+    page.page.wait_for_function(
+        "(e) => location.search.includes('event=') && !location.search.includes(e)", arg=selected, timeout=TIMEOUT_MS
+    )
     page.page.wait_for_timeout(800)  # the click's rerun has come and gone
     assert page.map_frame().evaluate(ALIVE), "a click remounted the map"
     assert page.page.locator('iframe[title="streamlit_folium.st_folium"]').count() == 1
@@ -168,8 +168,10 @@ def test_selecting_a_table_row_selects_the_event_on_the_map(page):
     page.page.wait_for_function("() => location.search.includes('event=lai-2024-majuro')", timeout=TIMEOUT_MS)
     page.page.get_by_role("heading", name="State visit to the Marshall Islands (Majuro)").wait_for(timeout=TIMEOUT_MS)
     page.map().locator(SELECTED_RING).wait_for(timeout=TIMEOUT_MS)
-    page.wait_until(lambda: "Majuro" in page.map().locator(".dm-card-popup").inner_text(timeout=1000),
-                    "the map does not show the table's selection")
+    page.wait_until(
+        lambda: "Majuro" in page.map().locator(".dm-card-popup").inner_text(timeout=1000),
+        "the map does not show the table's selection",
+    )
     page.shot("06-table-selection")
 
 
@@ -177,8 +179,9 @@ def test_play_advances_the_date(page):
     page.open("?start=2024-11-29&end=2024-11-29")
     shown_before, _ = page.summary()
     page.page.get_by_role("button", name=re.compile("Play")).click()
-    page.page.wait_for_function("() => new URLSearchParams(location.search).get('end') >= '2024-12-01'",
-                                timeout=TIMEOUT_MS)
+    page.page.wait_for_function(
+        "() => new URLSearchParams(location.search).get('end') >= '2024-12-01'", timeout=TIMEOUT_MS
+    )
     page.page.get_by_role("button", name=re.compile("Pause")).click()
     page.wait_for_map()
     assert page.query()["end"] >= "2024-12-01"
@@ -204,8 +207,10 @@ def test_downloads_parse(page):
     page.shot("08-downloads")
 
 
-@pytest.mark.parametrize("name, viewport, mobile", [("laptop", {"width": 1440, "height": 900}, False),
-                                                    ("phone", {"width": 390, "height": 844}, True)])
+@pytest.mark.parametrize(
+    "name, viewport, mobile",
+    [("laptop", {"width": 1440, "height": 900}, False), ("phone", {"width": 390, "height": 844}, True)],
+)
 def test_the_map_is_in_the_first_screen(browser, base_url, name, viewport, mobile):
     context = browser.new_context(viewport=viewport, is_mobile=mobile, has_touch=mobile)
     page = Watched(context.new_page(), base_url)

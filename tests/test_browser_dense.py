@@ -9,15 +9,21 @@ import re
 import shutil
 
 import pytest
-
 from browser_support import REPO, SCREENSHOTS, TIMEOUT_MS, Watched, dashboard_server
+
 from dashboard.map_builder import RICH_LIMIT
 from dashboard.schema import EVENT_COLUMNS
 
 pytestmark = pytest.mark.browser
 EVENTS = 3_000
-TARGET = {"event_id": "target-dot", "title": "The one dot off the Australian coast", "latitude": -25.0,
-          "longitude": 135.0, "source_url": "https://example.org/target", "source_name": "Example source"}
+TARGET = {
+    "event_id": "target-dot",
+    "title": "The one dot off the Australian coast",
+    "latitude": -25.0,
+    "longitude": 135.0,
+    "source_url": "https://example.org/target",
+    "source_name": "Example source",
+}
 
 
 @pytest.fixture(scope="module")
@@ -30,13 +36,28 @@ def dense_url(tmp_path_factory):
     names = [c.name for c in EVENT_COLUMNS]
     rows = []
     for i in range(EVENTS):
-        rows.append({"event_id": f"e{i}", "event_type": rng.choice(["diplomatic", "arms_sale", "military_drill"]),
-                     "start_date": f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}", "title": f"Event {i}",
-                     "location": "Taiwan Strait", "latitude": round(rng.uniform(18, 30), 4),
-                     "longitude": round(rng.uniform(112, 128), 4), "source_url": f"https://example.org/{i}",
-                     "geo_precision": "1"})
-    rows.append({**TARGET, "event_type": "diplomatic", "start_date": "2024-06-01", "location": "Australia",
-                 "geo_precision": "1"})
+        rows.append(
+            {
+                "event_id": f"e{i}",
+                "event_type": rng.choice(["diplomatic", "arms_sale", "military_drill"]),
+                "start_date": f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+                "title": f"Event {i}",
+                "location": "Taiwan Strait",
+                "latitude": round(rng.uniform(18, 30), 4),
+                "longitude": round(rng.uniform(112, 128), 4),
+                "source_url": f"https://example.org/{i}",
+                "geo_precision": "1",
+            }
+        )
+    rows.append(
+        {
+            **TARGET,
+            "event_type": "diplomatic",
+            "start_date": "2024-06-01",
+            "location": "Australia",
+            "geo_precision": "1",
+        }
+    )
     with open(folder / "events.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, names, lineterminator="\n")
         writer.writeheader()
@@ -56,7 +77,8 @@ def test_a_click_on_a_dense_dot_selects_exactly_that_event(browser, dense_url):
         assert page.map().locator(".dm-dot-icon").count() == 0
         point = page.map_frame().evaluate(
             "([lat, lon]) => { const p = window.map.latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }",
-            [TARGET["latitude"], TARGET["longitude"]])
+            [TARGET["latitude"], TARGET["longitude"]],
+        )
         box = page.page.locator('iframe[title="streamlit_folium.st_folium"]').last.bounding_box()
         page.page.mouse.click(box["x"] + point[0] + 2, box["y"] + point[1] - 2)  # a near miss still picks it
         card = page.map().locator(".dm-card-popup")

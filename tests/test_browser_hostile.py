@@ -6,6 +6,7 @@ attributes and JavaScript strings; the test clicks through markers and table row
 that no payload ran (in the page, the map's iframe, or the downloaded HTML map) and that Markdown,
 Streamlit's :red[] and $math$ syntax are shown literally, in the details panel and in the map's card.
 """
+
 from __future__ import annotations
 
 import csv
@@ -17,8 +18,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-
 from browser_support import REPO, SCREENSHOTS, TIMEOUT_MS, Watched, dashboard_server
+
 from dashboard.config import load_settings
 from dashboard.filters import FilterState, select_view
 from dashboard.loading import load_dataset
@@ -30,7 +31,7 @@ PAYLOADS = [
     '<img src=x onerror="window.__pwned = 2">',
     '"><svg onload="window.__pwned = 3">',
     "');window.__pwned = 4;//",
-    '`;window.__pwned = 5;`',
+    "`;window.__pwned = 5;`",
     "[click me](javascript:window.__pwned=6)",
     '<a href="javascript:window.__pwned=7">link</a>',
     "</script><script>window.__pwned = 8</script>",
@@ -113,8 +114,10 @@ def test_hostile_text_is_shown_as_text(browser, hostile_server, hostile_events):
         # A real click on a numbered stop: the card and the details panel show its title as written
         frame.locator(".dm-stop-label", has_text=re.compile(r"^2$")).click()
         title = by_id.loc["lai-2024-honolulu", "title"]
-        page.wait_until(lambda: card.locator(".dm-title").inner_text(timeout=1000) == title,
-                        "the card does not show the title literally")
+        page.wait_until(
+            lambda: card.locator(".dm-title").inner_text(timeout=1000) == title,
+            "the card does not show the title literally",
+        )
         page.page.get_by_role("heading", name=title, exact=True).wait_for(timeout=TIMEOUT_MS)
 
         # Markdown, :red[] and $math$ in a title: shown literally in the panel and in the map's card
@@ -122,9 +125,13 @@ def test_hostile_text_is_shown_as_text(browser, hostile_server, hostile_events):
         expected = hostile_events["title"].iloc[row]
         click_table_row(page, row)
         page.page.get_by_role("heading", name=expected, exact=True).wait_for(timeout=TIMEOUT_MS)
-        page.wait_until(lambda: card.locator(".dm-title").inner_text(timeout=1000) == expected,
-                        "the map's card does not show the table's selection literally")
-        panel = page.page.locator('[data-testid="stColumn"]', has=page.page.get_by_role("heading", name="Event details"))
+        page.wait_until(
+            lambda: card.locator(".dm-title").inner_text(timeout=1000) == expected,
+            "the map's card does not show the table's selection literally",
+        )
+        panel = page.page.locator(
+            '[data-testid="stColumn"]', has=page.page.get_by_role("heading", name="Event details")
+        )
         shown = panel.last.inner_text()
         for column in ("title", "description", "notes", "location", "actor"):
             text = by_id.loc[hostile_events["event_id"].iloc[row], column]
@@ -148,8 +155,10 @@ def test_hostile_text_is_shown_as_text(browser, hostile_server, hostile_events):
         assert inside, "no zone can be clicked at this zoom"
         box = page.page.locator('iframe[title="streamlit_folium.st_folium"]').last.bounding_box()
         page.page.mouse.click(box["x"] + inside[0], box["y"] + inside[1])
-        page.wait_until(lambda: card.count() == 1 and "approximate outline" in card.inner_text(timeout=1000),
-                        "a click on a zone does not show its card")
+        page.wait_until(
+            lambda: card.count() == 1 and "approximate outline" in card.inner_text(timeout=1000),
+            "a click on a zone does not show its card",
+        )
         assert_nothing_ran(page)
         page.shot("08-hostile-text")
 
@@ -157,7 +166,9 @@ def test_hostile_text_is_shown_as_text(browser, hostile_server, hostile_events):
             page.page.get_by_role("button", name="Download map (HTML)").click()
         standalone = context.new_page()
         standalone.on("dialog", lambda d: (page.errors.append("dialog in the HTML map"), d.dismiss()))
-        standalone.on("console", lambda m: page.errors.append(f"HTML map console: {m.text}") if m.type == "error" else None)
+        standalone.on(
+            "console", lambda m: page.errors.append(f"HTML map console: {m.text}") if m.type == "error" else None
+        )
         standalone.on("pageerror", lambda e: page.errors.append(f"HTML map error: {e}"))
         standalone.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
         saved = SCREENSHOTS / "hostile-map.html"

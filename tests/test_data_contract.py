@@ -1,4 +1,5 @@
 """The data documentation matches the schema, and the bundled data set keeps its promises."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,8 +9,14 @@ import pytest
 
 from dashboard.config import load_settings
 from dashboard.loading import load_dataset
-from dashboard.schema import (EVENT_COLUMNS, EVENT_TYPES, GEOCODE_CACHE_COLUMNS, LOCATION_COLUMNS,
-                              PRECISION_LABELS, ZONE_PROPERTIES)
+from dashboard.schema import (
+    EVENT_COLUMNS,
+    EVENT_TYPES,
+    GEOCODE_CACHE_COLUMNS,
+    LOCATION_COLUMNS,
+    PRECISION_LABELS,
+    ZONE_PROPERTIES,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 DATA_DIR = REPO / "data"
@@ -28,8 +35,11 @@ def dataset():
 
 @pytest.mark.parametrize(
     "name",
-    sorted({c.name for c in EVENT_COLUMNS + LOCATION_COLUMNS + ZONE_PROPERTIES}
-           | set(GEOCODE_CACHE_COLUMNS) | set(EVENT_TYPES)),
+    sorted(
+        {c.name for c in EVENT_COLUMNS + LOCATION_COLUMNS + ZONE_PROPERTIES}
+        | set(GEOCODE_CACHE_COLUMNS)
+        | set(EVENT_TYPES)
+    ),
 )
 def test_every_schema_name_is_documented_in_backticks(readme, name):
     """Each column, zone property and event type key appears in data/README.md as `name`."""
@@ -69,8 +79,14 @@ def test_lai_pacific_tour_has_seven_ordered_stops(dataset):
     assert (stops["event_type"] == "tour_stop").all()
     assert list(stops["route_seq"]) == [1, 2, 3, 4, 5, 6, 7]
     assert [loc.split(",")[0] for loc in stops["location"]] == [
-        "Taoyuan International Airport", "Honolulu", "Majuro", "Funafuti", "Hagåtña", "Koror",
-        "Taoyuan International Airport"]
+        "Taoyuan International Airport",
+        "Honolulu",
+        "Majuro",
+        "Funafuti",
+        "Hagåtña",
+        "Koror",
+        "Taoyuan International Airport",
+    ]
 
 
 def test_arms_sale_cases_of_29_november_2024_sum_to_385_million(dataset):

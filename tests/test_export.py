@@ -1,4 +1,5 @@
 """GeoJSON export: events as Points, legs split at ±180, zones as read, strict JSON."""
+
 from __future__ import annotations
 
 import json
@@ -31,12 +32,14 @@ def features_of(collection, kind):
 
 def all_positions(geometry):
     """Every [lon, lat] position in a geometry, however deeply nested."""
+
     def walk(value):
         if value and isinstance(value[0], (int, float)):
             yield value
         else:
             for item in value:
                 yield from walk(item)
+
     yield from walk(geometry["coordinates"])
 
 
@@ -81,8 +84,10 @@ def test_event_properties_are_plain_json_values(collection):
 
 def test_legs_crossing_the_antimeridian_are_multilinestrings(collection):
     """Taoyuan-Honolulu and Honolulu-Majuro are split at ±180; every longitude is in range."""
-    legs = {(f["properties"]["from_event_id"], f["properties"]["to_event_id"]): f
-            for f in features_of(collection, "route_leg")}
+    legs = {
+        (f["properties"]["from_event_id"], f["properties"]["to_event_id"]): f
+        for f in features_of(collection, "route_leg")
+    }
     crossing = {k for k, f in legs.items() if f["geometry"]["type"] == "MultiLineString"}
     assert crossing == {("lai-2024-depart-taoyuan", "lai-2024-honolulu"), ("lai-2024-honolulu", "lai-2024-majuro")}
     for feature in legs.values():
@@ -99,7 +104,7 @@ def test_legs_crossing_the_antimeridian_are_multilinestrings(collection):
 def test_zone_features_are_the_zones_as_read(collection, dataset):
     zones = features_of(collection, "zone")
     assert [z["properties"]["event_id"] for z in zones] == [z.event_id for z in dataset.zones]
-    for feature, zone in zip(zones, dataset.zones):
+    for feature, zone in zip(zones, dataset.zones, strict=True):
         assert feature["geometry"] == zone.geometry
         assert feature["properties"]["note"] == zone.note
     drills = {z["properties"]["event_id"] for z in zones}

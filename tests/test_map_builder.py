@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
+from itertools import pairwise
 
 import pandas as pd
 import pytest
@@ -42,8 +43,9 @@ def base(prepared):
 
 
 def group(prepared, state=TOUR, **kwargs):
-    return localize_assets(build_view_group(tour_view(prepared, state), prepared.cut, prepared.types, key="k",
-                                            **kwargs))
+    return localize_assets(
+        build_view_group(tour_view(prepared, state), prepared.cut, prepared.types, key="k", **kwargs)
+    )
 
 
 def as_streamlit_folium_sends(fmap, view_group=None) -> tuple[str, str | None]:
@@ -111,7 +113,7 @@ def test_route_goes_east_across_the_pacific(prepared):
     lons = [lon for _, lon in legs[0]["path"]]
     assert lons[0] == pytest.approx(121.23, abs=0.01) and lons[-1] == pytest.approx(202.14, abs=0.01)
     assert all(121 <= lon <= 203 for lon in lons), "drawn the long way round the world"
-    assert all(abs(b - a) < 5 for a, b in zip(lons, lons[1:], strict=False))
+    assert all(abs(b - a) < 5 for a, b in pairwise(lons))
     assert legs[0]["title"] == "Leg 1: Taoyuan International Airport, Taiwan → Honolulu, Hawaii"
     assert 8_100 < int(legs[0]["distance"].split()[0].replace(",", "")) < 8_250  # Taipei-Honolulu, WGS84
     assert legs[0]["note"] == "Crosses the International Date Line."
@@ -182,8 +184,15 @@ def test_the_selection_travels_with_the_view(prepared):
 
 def test_legend_and_basemaps(prepared):
     html = base(prepared).get_root().render()
-    for name in ("Tour stop", "Military drill", "Arms sale", "Diplomatic", "Selected event",
-                 "Offline basemap (Natural Earth 1:50m)", "OpenStreetMap (online only)"):
+    for name in (
+        "Tour stop",
+        "Military drill",
+        "Arms sale",
+        "Diplomatic",
+        "Selected event",
+        "Offline basemap (Natural Earth 1:50m)",
+        "OpenStreetMap (online only)",
+    ):
         assert name in html
     assert "addLegend" in html and "maxZoom" in html
 
@@ -198,8 +207,9 @@ def test_many_events_are_sent_as_compact_columns_named_by_file_row(prepared):
     published = []
     view = select_view(many, [], [], FilterState())
     fmap = base(prepared)
-    build_view_group(view, prepared.cut, prepared.types, key="k",
-                     publish=lambda p: published.append(p) or "../../dm/payload/x").add_to(fmap)
+    build_view_group(
+        view, prepared.cut, prepared.types, key="k", publish=lambda p: published.append(p) or "../../dm/payload/x"
+    ).add_to(fmap)
     script = fmap.get_root().render()
     assert "addDenseDots" in script and "A long title" not in script
     assert len(json.dumps(published[0])) / len(view.events) < 40

@@ -15,8 +15,10 @@ from dashboard.offline import OfflineAssetError, localize_assets, standalone_htm
 def test_folium_extras_are_dropped_and_leaflet_is_ours():
     fmap = localize_assets(folium.Map(tiles=None))
     links = [url for _, url in fmap.default_js + fmap.default_css]
-    assert [u.split("?")[0] for u in links] == ["../../dm/static/vendor/leaflet/leaflet.js",
-                                                "../../dm/static/vendor/leaflet/leaflet.css"]
+    assert [u.split("?")[0] for u in links] == [
+        "../../dm/static/vendor/leaflet/leaflet.js",
+        "../../dm/static/vendor/leaflet/leaflet.css",
+    ]
     assert all("?v=" in u for u in links), "content-versioned, so browsers may cache them"
 
 

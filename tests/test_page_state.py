@@ -31,12 +31,18 @@ def click(event_id=None, count=1, row=None):
 
 
 def test_first_run_reads_the_shared_link(prepared):
-    state = fresh(prepared, {"start": "2024-11-30", "end": "2024-12-06", "types": "tour_stop", "event": "lai-2024-guam"})
+    state = fresh(
+        prepared, {"start": "2024-11-30", "end": "2024-12-06", "types": "tour_stop", "event": "lai-2024-guam"}
+    )
     assert state["date_range"] == (date(2024, 11, 30), date(2024, 12, 6))
     assert state["types"] == ["tour_stop"] and state["selected"] == "lai-2024-guam"
     assert filter_state(state) == FilterState(date(2024, 11, 30), date(2024, 12, 6), ("tour_stop",))
-    assert current_query(state, prepared) == {"start": "2024-11-30", "end": "2024-12-06", "types": "tour_stop",
-                                              "event": "lai-2024-guam"}
+    assert current_query(state, prepared) == {
+        "start": "2024-11-30",
+        "end": "2024-12-06",
+        "types": "tour_stop",
+        "event": "lai-2024-guam",
+    }
 
 
 def test_later_runs_keep_the_session_state(prepared):
@@ -88,8 +94,12 @@ def test_a_dense_dot_selects_the_event_at_its_file_row(prepared):
 
 def test_table_row_selects_its_event_and_tells_the_map(prepared):
     state = fresh(prepared)
-    view = select_view(prepared.dataset.events, prepared.legs, prepared.dataset.zones,
-                       FilterState(date(2024, 11, 30), date(2024, 12, 6), types=("tour_stop",)))
+    view = select_view(
+        prepared.dataset.events,
+        prepared.legs,
+        prepared.dataset.zones,
+        FilterState(date(2024, 11, 30), date(2024, 12, 6), types=("tour_stop",)),
+    )
     ids = view.events["event_id"].tolist()
     assert select_from_table(state, {"selection": {"rows": [2], "columns": []}}, ids)
     assert state["selected"] == ids[2] and state["selection_pushes"] == 1
@@ -112,8 +122,10 @@ def test_the_map_is_told_of_a_selection_only_when_it_did_not_make_it(prepared):
 
 
 def test_state_transitions_load_no_drawing_or_exporting_code():
-    code = ("import sys, dashboard.page_state; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('folium', 'branca', 'streamlit') "
-            "or m in ('dashboard.map_builder', 'dashboard.export', 'dashboard.offline', 'dashboard.live_map')))")
+    code = (
+        "import sys, dashboard.page_state; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('folium', 'branca', 'streamlit') "
+        "or m in ('dashboard.map_builder', 'dashboard.export', 'dashboard.offline', 'dashboard.live_map')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]", out

@@ -1,7 +1,9 @@
 """Geodesic legs between named real places, and the antimeridian for the map and for GeoJSON."""
+
 from __future__ import annotations
 
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 
 import pandas as pd
@@ -9,8 +11,17 @@ import pytest
 
 from dashboard.config import load_settings
 from dashboard.loading import load_dataset
-from dashboard.routes import (build_legs, display_cut, display_lons, geodesic_distance_km, geodesic_path, normalize_lon,
-                              split_at_antimeridian, to_display_lon, unwrap_longitudes)
+from dashboard.routes import (
+    build_legs,
+    display_cut,
+    display_lons,
+    geodesic_distance_km,
+    geodesic_path,
+    normalize_lon,
+    split_at_antimeridian,
+    to_display_lon,
+    unwrap_longitudes,
+)
 
 TAOYUAN = (25.0797, 121.2342)  # Taoyuan International Airport
 HONOLULU = (21.3187, -157.9225)  # Daniel K. Inouye International Airport
@@ -42,7 +53,7 @@ def test_geodesic_path_points_are_about_step_km_apart():
     """Consecutive points are equally spaced, no more than step_km apart; the ends are exact."""
     path = geodesic_path(TAOYUAN, HONOLULU, step_km=100.0)
     total = geodesic_distance_km(TAOYUAN, HONOLULU)
-    gaps = [geodesic_distance_km(a, b) for a, b in zip(path, path[1:])]
+    gaps = [geodesic_distance_km(a, b) for a, b in pairwise(path)]
     assert len(gaps) == 82  # ceil(8157 / 100)
     assert all(g == pytest.approx(total / len(gaps), rel=1e-6) for g in gaps)
     assert max(gaps) <= 100.0 and min(gaps) > 95.0
@@ -55,15 +66,16 @@ def test_geodesic_path_between_the_same_point():
 
 
 def test_normalize_lon():
-    assert [normalize_lon(v) for v in (202.0775, -181.0, 180.0, -180.0, 0.0, 540.0)] == \
-        pytest.approx([-157.9225, 179.0, -180.0, -180.0, 0.0, -180.0])
+    assert [normalize_lon(v) for v in (202.0775, -181.0, 180.0, -180.0, 0.0, 540.0)] == pytest.approx(
+        [-157.9225, 179.0, -180.0, -180.0, 0.0, -180.0]
+    )
 
 
 def test_unwrap_longitudes_goes_east_across_the_pacific():
     """Taoyuan to Honolulu is drawn from 121 E to 202 E, never westward round the world."""
     unwrapped = unwrap_longitudes(geodesic_path(TAOYUAN, HONOLULU))
     lons = [lon for _lat, lon in unwrapped]
-    assert all(abs(b - a) < 180 for a, b in zip(lons, lons[1:]))
+    assert all(abs(b - a) < 180 for a, b in pairwise(lons))
     assert lons[0] == pytest.approx(121.2342)
     assert lons[-1] == pytest.approx(-157.9225 + 360)
     assert all(121 <= lon <= 203 for lon in lons)
@@ -73,8 +85,10 @@ def test_unwrap_longitudes_goes_east_across_the_pacific():
 
 def test_unwrap_longitudes_next_to_a_reference():
     """With a reference the first point moves next to it (Honolulu drawn at 202 when the map says so)."""
-    assert unwrap_longitudes([HONOLULU, MAJURO], reference_lon=200.0) == \
-        [pytest.approx((21.3187, 202.0775)), pytest.approx((7.0647, 171.2720))]
+    assert unwrap_longitudes([HONOLULU, MAJURO], reference_lon=200.0) == [
+        pytest.approx((21.3187, 202.0775)),
+        pytest.approx((7.0647, 171.2720)),
+    ]
     assert unwrap_longitudes([]) == []
 
 

@@ -1,4 +1,5 @@
 """Shared links: an allow-list of parameters, defaults and a notice for anything else."""
+
 from datetime import date
 
 import pytest
@@ -9,24 +10,50 @@ FIRST, LAST = date(2024, 5, 23), date(2025, 12, 30)
 IDS = frozenset({"lai-2024-honolulu", "lai-2024-majuro"})
 
 
-@pytest.mark.parametrize("params, expected, notices", [
-    ({}, dict(start=None, end=None, types=None, event=None), 0),
-    ({"start": "2024-11-30", "end": "2024-12-06", "types": "tour_stop,arms_sale", "event": "lai-2024-honolulu"},
-     dict(start=date(2024, 11, 30), end=date(2024, 12, 6), types=("tour_stop", "arms_sale"), event="lai-2024-honolulu"), 0),
-    ({"start": "yesterday"}, dict(start=None), 1),
-    ({"start": "2024-13-45"}, dict(start=None), 1),
-    ({"start": "1900-01-01"}, dict(start=FIRST), 1),
-    ({"end": "2999-01-01"}, dict(end=LAST), 1),
-    ({"start": "2025-01-01", "end": "2024-06-01"}, dict(start=None, end=None), 1),
-    ({"types": "tour_stop,<script>"}, dict(types=("tour_stop",)), 1),
-    ({"types": "nonsense"}, dict(types=None), 1),
-    ({"event": "no-such-event"}, dict(event=None), 1),
-    ({"event": "<img src=x onerror=alert(1)>"}, dict(event=None), 1),
-    ({"evil": "1", "__proto__": "x"}, dict(start=None), 1),
-    ({"start": "2024-11-30" * 1000}, dict(start=None), 1),
-    ({"start": ["2024-01-01", "2024-11-30"]}, dict(start=date(2024, 11, 30)), 0),
-], ids=["empty", "full", "not-date", "impossible-date", "too-early", "too-late", "reversed", "bad-type",
-        "only-bad-types", "unknown-event", "hostile-event", "unknown-params", "oversized", "repeated"])
+@pytest.mark.parametrize(
+    "params, expected, notices",
+    [
+        ({}, dict(start=None, end=None, types=None, event=None), 0),
+        (
+            {"start": "2024-11-30", "end": "2024-12-06", "types": "tour_stop,arms_sale", "event": "lai-2024-honolulu"},
+            dict(
+                start=date(2024, 11, 30),
+                end=date(2024, 12, 6),
+                types=("tour_stop", "arms_sale"),
+                event="lai-2024-honolulu",
+            ),
+            0,
+        ),
+        ({"start": "yesterday"}, dict(start=None), 1),
+        ({"start": "2024-13-45"}, dict(start=None), 1),
+        ({"start": "1900-01-01"}, dict(start=FIRST), 1),
+        ({"end": "2999-01-01"}, dict(end=LAST), 1),
+        ({"start": "2025-01-01", "end": "2024-06-01"}, dict(start=None, end=None), 1),
+        ({"types": "tour_stop,<script>"}, dict(types=("tour_stop",)), 1),
+        ({"types": "nonsense"}, dict(types=None), 1),
+        ({"event": "no-such-event"}, dict(event=None), 1),
+        ({"event": "<img src=x onerror=alert(1)>"}, dict(event=None), 1),
+        ({"evil": "1", "__proto__": "x"}, dict(start=None), 1),
+        ({"start": "2024-11-30" * 1000}, dict(start=None), 1),
+        ({"start": ["2024-01-01", "2024-11-30"]}, dict(start=date(2024, 11, 30)), 0),
+    ],
+    ids=[
+        "empty",
+        "full",
+        "not-date",
+        "impossible-date",
+        "too-early",
+        "too-late",
+        "reversed",
+        "bad-type",
+        "only-bad-types",
+        "unknown-event",
+        "hostile-event",
+        "unknown-params",
+        "oversized",
+        "repeated",
+    ],
+)
 def test_parse_shared_view(params, expected, notices):
     shared = parse_shared_view(params, FIRST, LAST, IDS)
     for key, value in expected.items():
@@ -40,11 +67,22 @@ def test_notices_never_echo_the_value():
 
 
 def test_build_query_round_trips():
-    query = build_query(date(2024, 11, 30), date(2024, 12, 6), ("arms_sale", "tour_stop"), "lai-2024-majuro", FIRST, LAST)
-    assert query == {"start": "2024-11-30", "end": "2024-12-06", "types": "tour_stop,arms_sale", "event": "lai-2024-majuro"}
+    query = build_query(
+        date(2024, 11, 30), date(2024, 12, 6), ("arms_sale", "tour_stop"), "lai-2024-majuro", FIRST, LAST
+    )
+    assert query == {
+        "start": "2024-11-30",
+        "end": "2024-12-06",
+        "types": "tour_stop,arms_sale",
+        "event": "lai-2024-majuro",
+    }
     back = parse_shared_view(query, FIRST, LAST, IDS)
-    assert (back.start, back.end, set(back.types), back.event) == (date(2024, 11, 30), date(2024, 12, 6),
-                                                                    {"tour_stop", "arms_sale"}, "lai-2024-majuro")
+    assert (back.start, back.end, set(back.types), back.event) == (
+        date(2024, 11, 30),
+        date(2024, 12, 6),
+        {"tour_stop", "arms_sale"},
+        "lai-2024-majuro",
+    )
 
 
 def test_build_query_leaves_defaults_out():

@@ -11,12 +11,15 @@ def test_routes_with_stops_are_offered(prepared):
     assert story_routes(prepared.dataset.events) == {ROUTE: 7}
 
 
-@pytest.mark.parametrize("number, stop, leg", [
-    (1, "lai-2024-depart-taoyuan", None),
-    (2, "lai-2024-honolulu", 1),
-    (3, "lai-2024-majuro", 2),
-    (7, "lai-2024-return-taoyuan", 6),
-])
+@pytest.mark.parametrize(
+    "number, stop, leg",
+    [
+        (1, "lai-2024-depart-taoyuan", None),
+        (2, "lai-2024-honolulu", 1),
+        (3, "lai-2024-majuro", 2),
+        (7, "lai-2024-return-taoyuan", 6),
+    ],
+)
 def test_each_step_is_a_stop_and_the_leg_flown_to_it(prepared, number, stop, leg):
     step = story_step(prepared.dataset.events, prepared.legs, ROUTE, number)
     assert step.stop["event_id"] == stop and step.leg_number == leg and step.total == 7
@@ -46,7 +49,9 @@ def test_the_same_day_lists_other_events_anywhere(prepared):
     step = story_step(prepared.dataset.events, prepared.legs, ROUTE, 6)  # Palau, 5 December
     titles = " ".join(step.same_day["title"])
     assert "China sanctions 13 US military firms" in titles, "Beijing's answer that day"
-    assert not (step.same_day["route_id"] == ROUTE).any() and step.stop["event_id"] not in set(step.same_day["event_id"])
+    assert not (step.same_day["route_id"] == ROUTE).any() and step.stop["event_id"] not in set(
+        step.same_day["event_id"]
+    )
 
 
 def test_stops_are_in_route_order(prepared):

@@ -7,6 +7,7 @@ The output, dashboard/static/basemap/pacific_countries.geojson, is in *display* 
 from 60 to 300 so that the Pacific is continuous across the antimeridian (Leaflet does not wrap vector
 layers). It is for drawing only; it is not RFC 7946 and never leaves the map.
 """
+
 from __future__ import annotations
 
 import json
@@ -54,8 +55,12 @@ def decode_topology(topo: dict, object_name: str) -> list[dict]:
             polys = geom["arcs"]
         else:
             continue
-        features.append({"name": geom.get("properties", {}).get("name", ""),
-                         "polygons": [[ring(r) for r in poly] for poly in polys]})
+        features.append(
+            {
+                "name": geom.get("properties", {}).get("name", ""),
+                "polygons": [[ring(r) for r in poly] for poly in polys],
+            }
+        )
     return features
 
 
@@ -83,18 +88,28 @@ def shift_polygon(poly: list[list[tuple[float, float]]]) -> list[list[tuple[floa
 def build(atlas_dir: Path) -> dict:
     """Features of countries in the display window, 1:50m plus the islands listed in FROM_10M."""
     countries = decode_topology(json.loads((atlas_dir / "countries-50m.json").read_text()), "countries")
-    countries += [c for c in decode_topology(json.loads((atlas_dir / "countries-10m.json").read_text()),
-                                             "countries") if c["name"] in FROM_10M]
+    countries += [
+        c
+        for c in decode_topology(json.loads((atlas_dir / "countries-10m.json").read_text()), "countries")
+        if c["name"] in FROM_10M
+    ]
     features = []
     for c in countries:
         polys = [p for p in (shift_polygon(poly) for poly in c["polygons"]) if p]
         if polys:
-            features.append({"type": "Feature", "properties": {"name": c["name"]},
-                             "geometry": {"type": "MultiPolygon", "coordinates": polys}})
-    return {"type": "FeatureCollection",
-            "note": "Natural Earth 1:50m admin-0 countries (public domain) via world-atlas 2.0.2, "
-                    "with Tuvalu from 1:10m; display longitudes 60..300, rounded to 0.01 degree, vertices thinned to 0.1 degree.",
-            "features": features}
+            features.append(
+                {
+                    "type": "Feature",
+                    "properties": {"name": c["name"]},
+                    "geometry": {"type": "MultiPolygon", "coordinates": polys},
+                }
+            )
+    return {
+        "type": "FeatureCollection",
+        "note": "Natural Earth 1:50m admin-0 countries (public domain) via world-atlas 2.0.2, "
+        "with Tuvalu from 1:10m; display longitudes 60..300, rounded to 0.01 degree, vertices thinned to 0.1 degree.",
+        "features": features,
+    }
 
 
 def main() -> None:
