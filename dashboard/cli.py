@@ -30,11 +30,8 @@ def _iso_date(text: str) -> date:
 
 
 def _types(text: str) -> tuple[str, ...]:
-    chosen = tuple(t.strip() for t in text.split(",") if t.strip())
-    unknown = [t for t in chosen if t not in EVENT_TYPES]
-    if unknown:
-        raise argparse.ArgumentTypeError(f"unknown event type(s) {', '.join(unknown)}; known: {', '.join(EVENT_TYPES)}")
-    return chosen
+    """Comma-separated type keys; checked against the data folder's types once it is loaded."""
+    return tuple(t.strip() for t in text.split(",") if t.strip())
 
 
 def _map_pair(text: str) -> str:
@@ -142,6 +139,9 @@ def run_validate(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_export(args: argparse.Namespace, settings: Settings) -> int:
     dataset = load_dataset(settings)
+    unknown = [t for t in args.types if t not in dataset.types]
+    if unknown:
+        raise DashboardError(f"unknown event type(s) {', '.join(unknown)}; known: {', '.join(dataset.types)}")
     legs = build_legs(dataset.events, settings.geodesic_step_km)
     view = select_view(dataset.events, legs, dataset.zones, FilterState(args.start, args.end, args.types))
     text = to_geojson_text(build_feature_collection(view.events, view.legs, view.zones))
@@ -193,11 +193,13 @@ def run_geocode(args: argparse.Namespace, settings: Settings) -> int:
         else None
     )
     names = [r[loc_i] for r in blank]
-    resolved, missing = resolve_places(
-        names, Gazetteer(locations), cache, geocoder, _progress if sys.stderr.isatty() or args.online else None
-    )
-    if args.online:
-        write_cache(cache_path, cache.values())  # saved even when some places fail: paid-for answers stay
+    try:
+        resolved, missing = resolve_places(
+            names, Gazetteer(locations), cache, geocoder, _progress if sys.stderr.isatty() or args.online else None
+        )
+    finally:
+        if args.online:
+            write_cache(cache_path, cache.values())  # saved even when the geocoder fails: paid-for answers stay
     filled = 0
     for row in blank:
         place = resolved.get(row[loc_i])

@@ -1,6 +1,8 @@
 """The state of every filter in one dataclass; applying it is a pure DataFrame transform; describing it, a sentence."""
+
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -46,13 +48,17 @@ def apply_filters(events: pd.DataFrame, state: FilterState) -> pd.DataFrame:
     if state.types:
         mask &= events["event_type"].isin(state.types)
     if state.actors:
-        mask &= events["actor"].isin(state.actors)
+        # An event may name several actors, joined by "; " (as imported ACLED events do): any one matches.
+        names = "|".join(re.escape(a) for a in state.actors)
+        mask &= events["actor"].str.contains(rf"(?:^|; )(?:{names})(?:;|$)", regex=True)
     needle = state.text.strip()
     if needle:
         # regex=False: a user's "(" or "*" is text to find, not a pattern that could fail or run for ages
-        mask &= (events["title"].str.contains(needle, case=False, regex=False)
-                 | events["description"].str.contains(needle, case=False, regex=False)
-                 | events["location"].str.contains(needle, case=False, regex=False))
+        mask &= (
+            events["title"].str.contains(needle, case=False, regex=False)
+            | events["description"].str.contains(needle, case=False, regex=False)
+            | events["location"].str.contains(needle, case=False, regex=False)
+        )
     return events[mask]
 
 
@@ -81,7 +87,9 @@ def describe_filters(state: FilterState) -> str:
     elif state.end:
         parts.append(f"until {state.end:%d %b %Y}")
     if state.types:
-        parts.append("of type " + ", ".join(EVENT_TYPES[t].label.lower() if t in EVENT_TYPES else t for t in state.types))
+        parts.append(
+            "of type " + ", ".join(EVENT_TYPES[t].label.lower() if t in EVENT_TYPES else t for t in state.types)
+        )
     if state.actors:
         parts.append("by " + ", ".join(state.actors))
     if state.text.strip():

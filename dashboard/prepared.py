@@ -15,7 +15,8 @@ from .routes import Leg, build_legs, display_cut
 from .schema import EVENT_TYPES, EVENTS_FILE, GEOCODE_CACHE_FILE, LOCATIONS_FILE, ZONES_FILE, EventType
 from .story import story_routes
 
-TYPES_FILE = "types.csv"  # optional: event types a data folder declares beyond the built-in four
+TYPES_FILE = "types.csv"
+ACTOR_SEPARATOR = "; "  # several actors of one event, as the importers write them  # optional: event types a data folder declares beyond the built-in four
 
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity: one instance per load
@@ -63,7 +64,7 @@ def prepare(data_dir: str, stamp: tuple) -> PreparedData:
         cut=display_cut(events["longitude"].dropna()),
         first_day=events["start_date"].min().date(),
         last_day=events["end_date"].max().date(),
-        actors=sorted(a for a in events["actor"].unique() if a),
+        actors=sorted({name for a in events["actor"].unique() if a for name in a.split(ACTOR_SEPARATOR)}),
         ids=frozenset(events["event_id"]),
         types=types,
         data_key=hashlib.sha256(repr((data_dir, stamp)).encode()).hexdigest()[:16],

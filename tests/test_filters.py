@@ -2,6 +2,7 @@
 
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from dashboard.filters import FilterState, apply_filters, describe_filters, select_view
@@ -68,3 +69,29 @@ def test_view_keeps_only_legs_whose_both_stops_are_shown(prepared):
 )
 def test_describe_filters(state, sentence):
     assert describe_filters(state) == sentence
+
+
+@pytest.mark.parametrize(
+    "actors, expected",
+    [
+        (("China",), {"a", "c"}),
+        (("Taiwan",), {"b", "c"}),
+        (("China", "Taiwan"), {"a", "b", "c"}),
+        (("Chin",), set()),  # a part of a name is not the name
+        (("(",), set()),  # a user's text is not a pattern
+    ],
+)
+def test_an_event_with_several_actors_matches_any_of_them(actors, expected):
+    events = pd.DataFrame(
+        {
+            "event_id": ["a", "b", "c", "d"],
+            "actor": ["China", "Taiwan", "China; Taiwan", ""],
+            "start_date": pd.to_datetime(["2024-01-01"] * 4),
+            "end_date": pd.to_datetime(["2024-01-01"] * 4),
+            "event_type": ["diplomatic"] * 4,
+            "title": [""] * 4,
+            "description": [""] * 4,
+            "location": [""] * 4,
+        }
+    )
+    assert set(apply_filters(events, FilterState(actors=actors))["event_id"]) == expected
