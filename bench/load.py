@@ -269,8 +269,8 @@ def run_once(url: str, timeout: float = SCRIPT_RUN_TIMEOUT) -> tuple[Page, float
 class Session:
     """One simulated browser tab that checks every page it gets against its own filters."""
 
-    def __init__(self, url: str, number: int, report: Report, expect: Expectations):
-        self.url, self.number, self.report, self.expect = url, number, report, expect
+    def __init__(self, url: str, number: int, report: Report, expect: Expectations, think=THINK_SECONDS):
+        self.url, self.number, self.report, self.expect, self.think = url, number, report, expect, think
         self.rng = random.Random(number)
         self.page = Page()
         self.start, self.end, self.search = expect.first_day, expect.last_day, ""
@@ -341,7 +341,7 @@ class Session:
         self.report.checked[self.number] += 1
         self.report.fragment_runs += bool(self.page.fragments)
         self.check(what)
-        await asyncio.sleep(self.rng.uniform(*THINK_SECONDS))
+        await asyncio.sleep(self.rng.uniform(*self.think))
 
     def new_dates(self) -> None:
         expect, rng = self.expect, self.rng
@@ -373,9 +373,11 @@ class Session:
                     await self.change(ws, "map", f"clicked {self.expect.ids[self.selected]}")
 
 
-async def run_sessions(url: str, sessions: int, seconds: float, expect: Expectations, min_changes: int) -> Report:
+async def run_sessions(
+    url: str, sessions: int, seconds: float, expect: Expectations, min_changes: int, think=THINK_SECONDS
+) -> Report:
     report = Report()
-    runs = [Session(url, n, report, expect).run(seconds, min_changes) for n in range(sessions)]
+    runs = [Session(url, n, report, expect, think).run(seconds, min_changes) for n in range(sessions)]
     results = await asyncio.gather(*runs, return_exceptions=True)
     for n, result in enumerate(results):
         if isinstance(result, BaseException):
@@ -383,12 +385,20 @@ async def run_sessions(url: str, sessions: int, seconds: float, expect: Expectat
     return report
 
 
-def run_load(url: str, sessions: int, seconds: float, data_dir: Path | None = None, min_changes: int = 3) -> Report:
+def run_load(
+    url: str,
+    sessions: int,
+    seconds: float,
+    data_dir: Path | None = None,
+    min_changes: int = 3,
+    think: tuple[float, float] = THINK_SECONDS,
+) -> Report:
     """Run the sessions on an event loop of their own thread (a caller, such as Playwright's sync API,
-    may already own the loop of this one). `data_dir`: the folder the server shows (default: data/)."""
+    may already own the loop of this one). `data_dir`: the folder the server shows (default: data/);
+    `think`: the range of pauses between a session's changes, in seconds."""
     expect = Expectations(data_dir or REPO / "data")
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, run_sessions(url, sessions, seconds, expect, min_changes)).result()
+        return pool.submit(asyncio.run, run_sessions(url, sessions, seconds, expect, min_changes, think)).result()
 
 
 def server_log_errors(log: Path) -> list[str]:

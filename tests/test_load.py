@@ -1,7 +1,8 @@
 """Many users at once, the short version of `python -m bench.load`, and proof that its checks can fail.
 
 The load generator computes what each session's page should show from the data files itself; a page
-that ignores the date filter, or shows another event's details, must be reported.
+that ignores the date filter, or shows another event's details, must be reported: a small stand-in page
+with the same contract, and the real page run with its date filter switched off.
 """
 
 from pathlib import Path
@@ -14,6 +15,7 @@ from bench.load import Expectations, run_load, server_log_errors
 REPO = Path(__file__).resolve().parent.parent
 BUNDLED = REPO / "data"
 SESSIONS, SECONDS, MIN_CHANGES = 20, 6, 3
+QUICK_THINK = (0.05, 0.2)  # the checker's own tests: pages to check, not readers to imitate
 
 # A small stand-in for the dashboard's page with the same contract (widget keys, summary, details panel,
 # map click value); each flag breaks one thing the load generator must notice.
@@ -49,6 +51,34 @@ if row is not None and keep.iloc[row]:
 """
 
 
+# The real dashboard with the date filter switched off: its own server file, pointing st.App at a page
+# that patches dashboard.filters.apply_filters (which every view goes through) and then runs page.py.
+DATELESS_APP = """
+import sys
+from pathlib import Path
+sys.path.insert(0, {repo!r})
+import streamlit as st
+from dashboard import serving
+app = st.App(str(Path(__file__).with_name("dateless_page.py")), routes=serving.routes())
+"""
+DATELESS_PAGE = """
+import dataclasses, runpy, sys
+sys.path.insert(0, {repo!r})
+from dashboard import filters
+if not hasattr(filters, "real_apply_filters"):
+    filters.real_apply_filters = filters.apply_filters
+    filters.apply_filters = lambda events, state: filters.real_apply_filters(
+        events, dataclasses.replace(state, start=None, end=None))
+runpy.run_path({page!r}, run_name="__main__")
+"""
+
+
+@pytest.fixture(autouse=True)
+def no_reloads(monkeypatch):
+    """A source file saved during the run must not make Streamlit reload modules under the sessions."""
+    monkeypatch.setenv("STREAMLIT_SERVER_FILE_WATCHER_TYPE", "none")
+
+
 def stand_in(tmp_path: Path, ignore_dates=False, other_event=False) -> str:
     page = tmp_path / f"page_{int(ignore_dates)}{int(other_event)}.py"
     page.write_text(STAND_IN_PAGE.format(data=str(BUNDLED), ignore_dates=ignore_dates, other_event=other_event))
@@ -71,15 +101,28 @@ def test_expectations_from_the_data_files():
 )
 def test_the_checks_catch_a_wrong_page(tmp_path, broken, what):
     with dashboard_server(script=stand_in(tmp_path, **broken), log_path=tmp_path / "server.log") as server:
-        report = run_load(server.url, sessions=3, seconds=2, data_dir=BUNDLED, min_changes=6)
+        report = run_load(server.url, sessions=3, seconds=1, data_dir=BUNDLED, min_changes=8, think=QUICK_THINK)
     assert not report.errors, report.errors
     assert report.mismatches, "a wrong page passed the load checks"
     assert any(what in m for m in report.mismatches), report.mismatches[:3]
 
 
+def test_the_checks_catch_the_real_page_ignoring_dates(tmp_path):
+    (tmp_path / "dateless_app.py").write_text(DATELESS_APP.format(repo=str(REPO)))
+    (tmp_path / "dateless_page.py").write_text(
+        DATELESS_PAGE.format(repo=str(REPO), page=str(REPO / "dashboard" / "page.py"))
+    )
+    log = tmp_path / "server.log"
+    with dashboard_server(script=str(tmp_path / "dateless_app.py"), log_path=log) as server:
+        report = run_load(server.url, sessions=2, seconds=1, data_dir=BUNDLED, min_changes=8, think=QUICK_THINK)
+    assert not report.errors, report.errors
+    assert not server_log_errors(log), server_log_errors(log)[:5]
+    assert any("events, page shows [(55, 55)]" in m for m in report.mismatches), report.mismatches[:3]
+
+
 def test_the_checks_pass_a_right_page(tmp_path):
     with dashboard_server(script=stand_in(tmp_path), log_path=tmp_path / "server.log") as server:
-        report = run_load(server.url, sessions=3, seconds=2, data_dir=BUNDLED, min_changes=6)
+        report = run_load(server.url, sessions=3, seconds=1, data_dir=BUNDLED, min_changes=8, think=QUICK_THINK)
     assert not report.errors, report.errors
     assert not report.mismatches, report.mismatches[:3]
     assert report.selections_checked > 0, "no page was checked for its selected event"
