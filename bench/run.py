@@ -104,21 +104,12 @@ SUMMARY_CHANGED = """(old) => {
     return summary && summary !== old ? summary : null;
 }"""
 # In the map's iframe: points (client coordinates) where an event is drawn, away from the edges, the
-# controls and earlier clicks. DOM markers first (the baseline's, the dashboard's rich view); for events
-# drawn on a canvas (a dense view), the given positions projected with the map's own projection.
+# controls and earlier clicks. Events drawn on a canvas (the dashboard's dense view) first: the given
+# positions projected with the map's own projection; then DOM markers (the baseline's, the rich view's).
 CLICK_TARGETS = """([avoid, points]) => {
     const margin = 60, W = innerWidth, H = innerHeight, found = [];
     const free = (x, y) => x > margin && y > margin && x < W - margin && y < H - margin
         && !avoid.some(([ax, ay]) => Math.hypot(ax - x, ay - y) < 30);
-    for (const el of document.querySelectorAll('.leaflet-marker-icon, .leaflet-marker-pane > *, path.leaflet-interactive')) {
-        const r = el.getBoundingClientRect();
-        if (!r.width || r.width > 48 || r.height > 48) continue;
-        const x = r.left + r.width / 2, y = r.top + r.height / 2;
-        if (!free(x, y)) continue;
-        const hit = document.elementFromPoint(x, y);
-        if (hit === el || el.contains(hit)) found.push([x, y]);
-        if (found.length >= 40) return found;
-    }
     if (window.map && window.map.latLngToContainerPoint) {
         const box = window.map.getContainer().getBoundingClientRect();
         for (const [lat, lon] of points) {
@@ -129,8 +120,17 @@ CLICK_TARGETS = """([avoid, points]) => {
                 const hit = document.elementFromPoint(x, y);
                 if (hit && hit.tagName === 'CANVAS') found.push([x, y]);
             }
-            if (found.length >= 40) return found;
+            if (found.length >= 20) return found;
         }
+    }
+    for (const el of document.querySelectorAll('.leaflet-marker-icon, .leaflet-marker-pane > *, path.leaflet-interactive')) {
+        const r = el.getBoundingClientRect();
+        if (!r.width || r.width > 48 || r.height > 48) continue;
+        const x = r.left + r.width / 2, y = r.top + r.height / 2;
+        if (!free(x, y)) continue;
+        const hit = document.elementFromPoint(x, y);
+        if (hit === el || el.contains(hit)) found.push([x, y]);
+        if (found.length >= 40) return found;
     }
     return found;
 }"""
@@ -398,6 +398,7 @@ def measure(browser, app: str, size: str, limit: float, runs: int) -> dict:
                 key = "card_s"
                 clicks = runs_of(probe.click_event, runs, result["skipped"], key)
                 result["card_s"], result["panel_s"] = [c for c, _ in clicks], [p for _, p in clicks]
+                result["clicked"] = probe.hrefs
             except CutOff as what:
                 if probe and probe.card_without_panel is not None:
                     result["card_s"].append(probe.card_without_panel)
