@@ -65,7 +65,9 @@ def apply_filters(events: pd.DataFrame, state: FilterState) -> pd.DataFrame:
 def select_view(events: pd.DataFrame, legs: list[Leg], zones: list[Zone], state: FilterState) -> View:
     """Filtered events plus the legs whose two stops are both shown and the zones of shown drills."""
     shown = apply_filters(events, state)
-    ids = set(shown["event_id"])
+    # Only the events that legs and zones hang on need looking up, not every id in view.
+    wanted = {e for leg in legs for e in (leg.from_event_id, leg.to_event_id)} | {z.event_id for z in zones}
+    ids = set(shown.loc[shown["event_id"].isin(wanted), "event_id"]) if wanted else set()
     return View(
         events=shown,
         legs=[leg for leg in legs if leg.from_event_id in ids and leg.to_event_id in ids],

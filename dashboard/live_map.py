@@ -28,7 +28,7 @@ def base_map(data: PreparedData) -> folium.Map:
     return localize_assets(build_base_map(data.types, asset_url(BASEMAP_ASSET)))
 
 
-def publish(payload: dict) -> str:
+def publish(payload: dict | bytes) -> str:
     """Keep a large payload in the server's memory and return the URL the map fetches it from."""
     return f"{IFRAME_BASE}/payload/{PAYLOADS.put(payload)}"
 

@@ -186,7 +186,8 @@ def zone_feature_collection(
     """Zones in display longitudes (rings unwrapped so none is drawn round the world), each with its
     drill's card, so that a click on a zone selects the drill."""
     labels = type_labels(types)
-    by_id = events.set_index("event_id", drop=False)
+    drills = events[events["event_id"].isin([zone.event_id for zone in zones])]  # not every event in view
+    by_id = drills.set_index("event_id", drop=False)
     features = []
     for zone in zones:
         polygons = []
@@ -284,6 +285,16 @@ def dense_payload(events: pd.DataFrame, cut: float, cards: list[dict] | None = N
     if cards is not None:
         payload["cards"] = cards
     return payload
+
+
+def packed_dense_payload(events: pd.DataFrame, cut: float) -> bytes:
+    """`dense_payload` packed for the wire, 12 bytes an event and nothing to parse: the count (uint32), then
+    latitudes and display longitudes (float32, about 1 m), then rows (uint32), little-endian, as
+    dashboard-map.js reads them with typed arrays."""
+    lat = events["latitude"].to_numpy(dtype="<f4")
+    lon = display_lons(events["longitude"], cut).astype("<f4")
+    rows = events.index.to_numpy().astype("<u4")
+    return np.array([len(events)], dtype="<u4").tobytes() + lat.tobytes() + lon.tobytes() + rows.tobytes()
 
 
 def legend_items(types: Mapping[str, EventType]) -> list[dict]:
@@ -385,8 +396,10 @@ def build_view_group(
         return publish(payload) if publish else payload
 
     group = _fixed(folium.FeatureGroup(name="Events in view", control=False), "view")
-    events = view.events.dropna(subset=["latitude", "longitude"])
-    dense = len(events) > RICH_LIMIT
+    located = view.events["latitude"].notna() & view.events["longitude"].notna()
+    dense = int(located.sum()) > RICH_LIMIT
+    # Dense views copy only the three columns they draw: copying 17 columns of 100,000 rows costs more.
+    events = view.events.loc[located, ["event_type", "latitude", "longitude"]] if dense else view.events[located]
     offsets = {} if dense else spread_offsets(events)
     legs = leg_payload(view.legs, cut)
     if legs:
@@ -395,7 +408,7 @@ def build_view_group(
         ZonesLayer(zone_feature_collection(view.zones, cut, view.events, types)).add_to(group)
     if dense:
         labels = type_labels(types)
-        stops = events[events["event_type"] == "tour_stop"]  # numbered stops stay rich: routes have few stops
+        stops = view.events[located & (view.events["event_type"] == "tour_stop")]  # few, and numbered: rich
         if len(stops):
             EventsLayer(event_feature_collection(stops, cut, types)).add_to(group)
         for key_type in types:
@@ -403,8 +416,12 @@ def build_view_group(
                 continue
             of_type = events[events["event_type"] == key_type]
             if len(of_type):
-                cards = None if publish else [card_fields(r, labels) for _, r in of_type.iterrows()]
-                DenseDotsLayer(source(dense_payload(of_type, cut, cards)), key_type, name=key_type).add_to(group)
+                if publish:
+                    dots: dict | str = publish(packed_dense_payload(of_type, cut))
+                else:  # a standalone file carries every card, since no server is there to ask
+                    rows = view.events.loc[of_type.index]
+                    dots = dense_payload(of_type, cut, [card_fields(r, labels) for _, r in rows.iterrows()])
+                DenseDotsLayer(dots, key_type, name=key_type).add_to(group)
     elif len(events):
         EventsLayer(source(event_feature_collection(events, cut, types, offsets))).add_to(group)
     spec = view_spec(view, events, legs, cut, types, key, selection, offsets, card_base)

@@ -129,16 +129,17 @@ def render_timeline_chart(view: View, start: date, end: date, types: Mapping[str
     lanes = alt.Y("Type:N", title=None, sort=labels)
     if len(events) > CHART_BAR_LIMIT:  # one bar an event would send megabytes: count events a day instead
         # ISO text, not datetime64[us]: Altair reads pandas 3's microsecond dates as nanoseconds (1970)
+        # Count on whole days as numbers first, then label and format only the few (type, day) pairs.
+        days = events["start_date"].to_numpy().astype("datetime64[D]")
         daily = (
-            events.assign(
-                Type=events["event_type"].map(lambda k: type_label(types, k)),
-                Day=events["start_date"].dt.strftime("%Y-%m-%d"),
-            )
-            .groupby(["Type", "Day"], observed=True)
+            pd.DataFrame({"Type": events["event_type"].to_numpy(), "Day": days})
+            .groupby(["Type", "Day"])
             .size()
             .rename("Events")
             .reset_index()
         )
+        daily["Type"] = daily["Type"].map(lambda k: type_label(types, k))
+        daily["Day"] = daily["Day"].dt.strftime("%Y-%m-%d")
         chart = (
             alt.Chart(daily)
             .mark_tick(thickness=2, size=14)

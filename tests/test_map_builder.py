@@ -8,6 +8,7 @@ import re
 from datetime import date
 from itertools import pairwise
 
+import numpy as np
 import pandas as pd
 import pytest
 from streamlit_folium import _get_feature_group_string, _get_map_string, generate_js_hash
@@ -198,7 +199,7 @@ def test_legend_and_basemaps(prepared):
 
 
 def test_many_events_are_sent_as_compact_columns_named_by_file_row(prepared):
-    """Above RICH_LIMIT, dots are columns of numbers: no titles, well under 40 bytes an event."""
+    """Above RICH_LIMIT, dots are packed columns of numbers: no titles, 12 bytes an event."""
     events = prepared.dataset.events
     arms = events[events["event_type"] == "arms_sale"]
     many = pd.concat([arms] * (RICH_LIMIT // len(arms) + 1), ignore_index=True)
@@ -212,7 +213,14 @@ def test_many_events_are_sent_as_compact_columns_named_by_file_row(prepared):
     ).add_to(fmap)
     script = fmap.get_root().render()
     assert "addDenseDots" in script and "A long title" not in script
-    assert len(json.dumps(published[0])) / len(view.events) < 40
+    packed = published[0]
+    assert isinstance(packed, bytes) and len(packed) == 4 + 12 * len(view.events), "12 bytes an event"
+    n = int(np.frombuffer(packed[:4], "<u4")[0])
+    lat, lon = np.frombuffer(packed, "<f4", n, 4), np.frombuffer(packed, "<f4", n, 4 + 4 * n)
+    rows = np.frombuffer(packed, "<u4", n, 4 + 8 * n)
+    assert n == len(view.events) and rows.tolist() == list(range(n))
+    assert lat[0] == pytest.approx(view.events["latitude"].iloc[0], abs=1e-5)
+    assert lon[0] == pytest.approx(view.events["longitude"].iloc[0] % 360, abs=1e-4)
     subset = many.iloc[[5, 9, 20]]
     assert dense_payload(subset, prepared.cut)["row"] == [5, 9, 20], "a dot names its row in the file"
 

@@ -127,11 +127,13 @@
     var button = outside && outside.getContainer();
     if (!button) return;
     var n = 0, bounds = theMap.getBounds();
-    if (viewPoints) {
-      for (var i = 0; i < viewPoints.lat.length; i++) {
-        if (!bounds.contains([viewPoints.lat[i], viewPoints.lon[i]])) n++;
+    var south = bounds.getSouth(), north = bounds.getNorth(), west = bounds.getWest(), east = bounds.getEast();
+    (viewPoints || []).forEach(function (points) {
+      for (var i = 0; i < points.lat.length; i++) {
+        var lat = points.lat[i], lon = points.lon[i];
+        if (lat < south || lat > north || lon < west || lon > east) n++;
       }
-    }
+    });
     button.textContent = n === 1 ? "1 event outside the map — show all" : n + " events outside the map — show all";
     button.style.display = n ? "" : "none";
   }
@@ -239,9 +241,7 @@
   }
 
   function remember(group, lats, lons) {
-    var list = group.__dmPoints = group.__dmPoints || { lat: [], lon: [] };
-    Array.prototype.push.apply(list.lat, lats);
-    Array.prototype.push.apply(list.lon, lons);
+    (group.__dmPoints = group.__dmPoints || []).push({ lat: lats, lon: lons });
   }
 
   function drawEvents(group, data) {
@@ -302,8 +302,17 @@
     initialize: function (data, eventType) {
       this._data = data;
       this._type = eventType;
-      this._x = new Float32Array(data.lat.length);
-      this._y = new Float32Array(data.lat.length);
+      var n = data.lat.length, d = Math.PI / 180, limit = 85.0511287798;  // Web Mercator's latitude limit
+      this._x = new Float32Array(n);
+      this._y = new Float32Array(n);
+      // Each dot's place on the world square at zoom 0 (0..1), once: a redraw only scales and shifts it.
+      this._mx = new Float64Array(n);
+      this._my = new Float64Array(n);
+      for (var i = 0; i < n; i++) {
+        var sin = Math.sin(Math.max(Math.min(data.lat[i], limit), -limit) * d);
+        this._mx[i] = data.lon[i] / 360 + 0.5;
+        this._my[i] = 0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI);
+      }
     },
     onAdd: function (map) {
       this._canvas = L.DomUtil.create("canvas", "dm-dots leaflet-zoom-hide");
@@ -330,11 +339,14 @@
       // One pre-rendered dot stamped with drawImage: software rasterising 100,000 arcs takes seconds.
       var sprite = this._sprite || (this._sprite = makeDot(style.color, radius, ratio)), r = radius + 1;
       var w = Math.ceil(size.x), h = Math.ceil(size.y), taken = new Uint8Array(w * h);
+      // Leaflet's own projection (EPSG:3857), without an object per dot: what latLngToContainerPoint computes.
+      var scale = 256 * Math.pow(2, map.getZoom()), origin = map.getPixelOrigin(), pane = map._getMapPanePos();
+      var ox = pane.x - origin.x, oy = pane.y - origin.y, mx = this._mx, my = this._my;
       for (var i = 0; i < lat.length; i++) {
-        var p = map.latLngToContainerPoint([lat[i], lon[i]]);
-        this._x[i] = p.x;
-        this._y[i] = p.y;
-        var px = Math.round(p.x), py = Math.round(p.y);
+        var x = scale * mx[i] + ox, y = scale * my[i] + oy;
+        this._x[i] = x;
+        this._y[i] = y;
+        var px = Math.round(x), py = Math.round(y);
         if (px < -r || py < -r || px > w + r || py > h + r) continue;
         if (px >= 0 && py >= 0 && px < w && py < h) {
           if (taken[py * w + px]) continue;  // a dot is already on this pixel
@@ -390,8 +402,23 @@
     if (dotLayers.length) theMap.getContainer().style.cursor = nearestDot(e.containerPoint) ? "pointer" : "";
   }
 
+  // A packed payload (map_builder.packed_dense_payload): count, then float32 lat, lon and uint32 rows.
+  function unpack(buffer) {
+    var n = new Uint32Array(buffer, 0, 1)[0];
+    return { lat: new Float32Array(buffer, 4, n), lon: new Float32Array(buffer, 4 + 4 * n, n),
+      row: new Uint32Array(buffer, 4 + 8 * n, n) };
+  }
+
+  function withDots(source) {
+    if (typeof source !== "string") return Promise.resolve(source);
+    return fetch(source).then(function (r) {
+      if (!r.ok) throw new Error("map data not loaded: HTTP " + r.status);
+      return r.arrayBuffer();
+    }).then(unpack);
+  }
+
   function addDenseDots(group, source, eventType) {
-    pending(group, withData(source).then(function (data) {
+    pending(group, withDots(source).then(function (data) {
       remember(group, data.lat, data.lon);
       group.addLayer(new DotsLayer(data, eventType));
     }));
