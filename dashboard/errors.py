@@ -1,4 +1,6 @@
-"""The few exceptions the dashboard raises on purpose; the page catches only `DashboardError`."""
+"""The few exceptions the dashboard raises on purpose. The page catches only these: `DataError` where
+the data is loaded (to list every problem) and `DashboardError` around the rest; anything else is a bug
+and shows as one."""
 
 from __future__ import annotations
 
