@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import re
 import sys
@@ -439,6 +440,8 @@ def main(argv=None) -> int:
     parser.add_argument("--data-dir", type=Path, help="the data folder the dashboard shows (default: data/)")
     parser.add_argument("--url", help="an already running dashboard showing --data-dir (default: start one)")
     args = parser.parse_args(argv)
+    # Streamlit's file watcher would reload modules (and reset their state) if a source file changed mid-run.
+    os.environ.setdefault("STREAMLIT_SERVER_FILE_WATCHER_TYPE", "none")
     if args.url:
         report, log_errors = run_load(args.url, args.sessions, args.seconds, args.data_dir, args.min_changes), []
     else:
