@@ -12,7 +12,7 @@ Every page a session gets back is checked against what ITS OWN filters should gi
 the data files with plain pandas (not with the dashboard's code): the summary must read exactly
 "N of M events" for its date range and search (events overlapping the range; the search is a
 case-insensitive substring of title, description or place), and the details panel must show its own
-selected event (heading "#### <title>" and the source link) when that event is in its view, and no other
+selected event (heading "### <title>" and the source link) when that event is in its view, and no other
 event's details ever. Each session keeps going until the time is up AND it has made --min-changes checked
 changes. The report gives the 50th and 95th percentile of change -> updated page (the script run
 finished), every mismatch, and every error in the pages or the server log.
@@ -44,7 +44,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 THINK_SECONDS = (0.5, 2.0)  # a person reads the page before the next change; 0 would be a flood, not users
 SCRIPT_RUN_TIMEOUT = 120.0  # one script run under load; longer is a hang, reported as a session error
 SUMMARY = re.compile(r"\*\*([\d,]+) of ([\d,]+) events\*\*")
-HEADING = re.compile(r"^#### (.*)$", re.S)
+HEADING = re.compile(r"^#{3,4} (.*)$", re.S)  # the dashboard's panel uses ###, the baseline ####
 # Markdown escapes as the page writes them: a backslash before ASCII punctuation; "  \n" is a line break.
 UNESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 # The widgets a session drives, found by the end of their element id (Streamlit puts the user key there).

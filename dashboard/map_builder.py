@@ -298,8 +298,9 @@ def packed_dense_payload(events: pd.DataFrame, cut: float) -> bytes:
 
 
 def legend_items(types: Mapping[str, EventType]) -> list[dict]:
+    shapes = type_shapes(types)
     items = [
-        {"label": t.label, "color": t.color, "shape": "stop" if key == "tour_stop" else "circle"}
+        {"label": t.label, "color": t.color, "shape": "stop" if key == "tour_stop" else shapes[key]}
         for key, t in types.items()
     ]
     colors = MAP_LOOK["colors"]
@@ -313,16 +314,29 @@ def legend_items(types: Mapping[str, EventType]) -> list[dict]:
         }
     )
     items.append({"label": "Approximate position", "color": "#555555", "shape": "halo"})
-    items.append({"label": "Selected event", "color": colors["selected"], "fill": "transparent", "shape": "circle"})
+    items.append({"label": "Selected event", "color": colors["selected"], "fill": "transparent", "shape": "ring"})
     return items
+
+
+SHAPE_CYCLE = ("triangle", "circle", "square", "diamond")  # for declared types that name no shape
+
+
+def type_shapes(types: Mapping[str, EventType]) -> dict[str, str]:
+    """Each type's shape: its own, or the next in SHAPE_CYCLE, so that colour is never the only difference."""
+    extra = [key for key, t in types.items() if not t.shape]
+    return {key: t.shape or SHAPE_CYCLE[extra.index(key) % len(SHAPE_CYCLE)] for key, t in types.items()}
 
 
 def map_config(types: Mapping[str, EventType], card_base: str | None) -> dict:
     """The script's whole look and its card URL, as data."""
+    shapes = type_shapes(types)
     return {
         **MAP_LOOK,
         "card_base": card_base,
-        "types": {key: {"color": t.color, "radius": t.radius, "label": t.label} for key, t in types.items()},
+        "types": {
+            key: {"color": t.color, "radius": t.radius, "label": t.label, "shape": shapes[key]}
+            for key, t in types.items()
+        },
     }
 
 

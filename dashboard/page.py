@@ -179,13 +179,14 @@ def view_panel() -> None:
     with details_column:
         details_panel(view)
     ui.render_timeline_chart(view, state.start, state.end, data.types)
-    st.subheader("Events in view")
+    st.header("Events in view", anchor=False)
     table_panel(view)
     ui.render_downloads(view_downloads(view, data))
+    # Inside the fragment: an element outside it is shown faded (stale) after each of its reruns.
+    st.caption(f"Data: {settings.data_dir} · basemap: Natural Earth (public domain) · every event links to its source.")
 
 
 try:
     view_panel()
 except DashboardError as exc:
     st.error(str(exc))
-st.caption(f"Data: {settings.data_dir} · basemap: Natural Earth (public domain) · every event links to its source.")

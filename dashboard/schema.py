@@ -20,6 +20,9 @@ class EventType:
     color: str  # CSS colour of its dots, stop badges, chart lane and legend swatch
     radius: int  # dot radius in pixels
     layer_name: str  # how the legend names the layer
+    # Its shape, so that no type is told by colour alone: circle, square, diamond or triangle; blank takes
+    # the next shape in map_builder.SHAPE_CYCLE (types declared in types.csv).
+    shape: str = ""
 
 
 EVENT_TYPES: dict[str, EventType] = {
@@ -32,6 +35,7 @@ EVENT_TYPES: dict[str, EventType] = {
             "#1f4e8c",
             8,
             "Tour route and stops",
+            "circle",  # drawn as a numbered badge
         ),
         EventType(
             "military_drill",
@@ -40,12 +44,25 @@ EVENT_TYPES: dict[str, EventType] = {
             "#b3261e",
             8,
             "Military drills and zones",
+            "square",
         ),
         EventType(
-            "arms_sale", "Arms sale", "An arms sale approved or notified, with amount_usd.", "#2e7d32", 7, "Arms sales"
+            "arms_sale",
+            "Arms sale",
+            "An arms sale approved or notified, with amount_usd.",
+            "#2e7d32",
+            7,
+            "Arms sales",
+            "diamond",
         ),
         EventType(
-            "diplomatic", "Diplomatic", "A meeting, statement, protest or sanction.", "#7b3fa0", 6, "Diplomatic events"
+            "diplomatic",
+            "Diplomatic",
+            "A meeting, statement, protest or sanction.",
+            "#7b3fa0",
+            6,
+            "Diplomatic events",
+            "circle",
         ),
     )
 }

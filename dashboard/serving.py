@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import sys
 import threading
+import types
 from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
@@ -137,10 +139,27 @@ class DatasetRegistry:
         return card_fields(events.iloc[row], labels)
 
 
-# One of each per server process; the page fills them, the routes below read them.
-PAYLOADS = PayloadStore(max_bytes=256 * 1024 * 1024)  # replaced with the configured size by configure()
-DATASETS = DatasetRegistry()
-_state = {"mounted": False}
+def _process_state() -> types.SimpleNamespace:
+    """One store of each per server process, kept where Streamlit's file watcher cannot reach: when it
+    reloads this module after an edit, the routes mounted at start-up (bound to the old module) and the
+    page (importing the new one) must still share the same stores."""
+    holder = sys.modules.get(_STATE_MODULE)
+    if holder is None:
+        holder = types.ModuleType(_STATE_MODULE)
+        holder.state = types.SimpleNamespace(
+            payloads=PayloadStore(max_bytes=256 * 1024 * 1024),  # sized by configure() from Settings
+            datasets=DatasetRegistry(),
+            mounted=False,
+        )
+        sys.modules[_STATE_MODULE] = holder
+    return holder.state
+
+
+_STATE_MODULE = "dashboard._serving_process_state"  # a module with no file: never reloaded
+_STATE = _process_state()
+# The page fills them, the routes below read them.
+PAYLOADS: PayloadStore = _STATE.payloads
+DATASETS: DatasetRegistry = _STATE.datasets
 
 
 def configure(max_payload_bytes: int) -> None:
@@ -150,7 +169,7 @@ def configure(max_payload_bytes: int) -> None:
 
 def routes_mounted() -> bool:
     """True when this process serves the routes below (started as `streamlit run dashboard/app.py`)."""
-    return _state["mounted"]
+    return _STATE.mounted
 
 
 async def _static(request: Request) -> Response:
@@ -184,7 +203,7 @@ async def _card(request: Request) -> Response:
 
 def routes() -> list[Route]:
     """The dashboard's own routes, for `st.App(..., routes=routes())`."""
-    _state["mounted"] = True
+    _STATE.mounted = True
     return [
         Route(ROUTE_PREFIX + "/static/{path:path}", _static),
         Route(ROUTE_PREFIX + "/payload/{key:str}", _payload),

@@ -216,3 +216,19 @@ class Watched:
     def check_clean(self):
         assert not self.errors, self.errors
         assert not self.blocked, f"the page tried to reach other hosts: {self.blocked[:5]}"
+
+
+def serious_accessibility_problems(frame) -> list[str]:
+    """axe-core (bundled in the axe-playwright-python wheel, nothing from a CDN) on a page or frame: every
+    violation of impact serious or critical, as 'rule: element'."""
+    import axe_playwright_python
+
+    script = Path(axe_playwright_python.__file__).with_name("axe.min.js").read_text(encoding="utf-8")
+    frame.evaluate(script)
+    violations = frame.evaluate("() => axe.run(document, {iframes: false}).then(r => r.violations)")
+    return [
+        f"{v['id']} ({v['impact']}): {n['target']}"
+        for v in violations
+        if v["impact"] in ("serious", "critical")
+        for n in v["nodes"]
+    ]

@@ -11,7 +11,7 @@ import json
 import re
 
 import pytest
-from browser_support import SCREENSHOTS, TIMEOUT_MS, Watched, dashboard_server
+from browser_support import SCREENSHOTS, TIMEOUT_MS, Watched, dashboard_server, serious_accessibility_problems
 
 pytestmark = pytest.mark.browser
 ALIVE = "() => window.__alive === 'still the same map'"
@@ -264,3 +264,38 @@ def test_a_broken_story_link_falls_back_with_a_notice(page):
     page.open("?story=lai-pacific-2024&step=99")
     page.page.get_by_text("is not a stop of this story").wait_for(timeout=TIMEOUT_MS)
     page.page.wait_for_function("() => location.search.includes('step=1')", timeout=TIMEOUT_MS)
+
+
+@pytest.mark.parametrize(
+    "query", ["", "?event=arms-2024-11-imse", "?story=lai-pacific-2024&step=3"], ids=["default", "selected", "story"]
+)
+def test_no_serious_accessibility_problem(page, query):
+    page.open(query)
+    page.page.wait_for_timeout(1500)  # the story's flight and the card
+    problems = serious_accessibility_problems(page.page) + serious_accessibility_problems(page.map_frame())
+    assert problems == []
+
+
+def test_the_map_works_from_the_keyboard_and_names_what_it_shows(page):
+    page.open("?start=2024-11-28&end=2024-12-12")
+    frame = page.map()
+    stop = frame.locator("[role=button][aria-label^='Stop 2. Tour stop: Transit stopover in Honolulu']")
+    assert stop.get_attribute("tabindex") == "0"
+    assert "30 Nov – 2 Dec 2024" in stop.get_attribute("aria-label")
+    stop.focus()
+    stop.press("Enter")
+    frame.locator(".dm-card-popup a.dm-source").wait_for(timeout=TIMEOUT_MS)
+    page.page.get_by_role("heading", name="Transit stopover in Honolulu, Hawaii").wait_for(timeout=TIMEOUT_MS)
+    leg = frame.locator("path[role=button][aria-label^='Leg 2: Honolulu, Hawaii → Majuro']")
+    assert leg.count() == 1 and "km (geodesic)" in leg.get_attribute("aria-label")
+    leg.focus()
+    leg.press("Enter")
+    page.wait_until(
+        lambda: "Leg 2" in frame.locator(".dm-card-popup").last.inner_text(timeout=1000),
+        "Enter on a leg does not open its card",
+    )
+    # type is never told by colour alone: each type has its own shape, on the map and in the legend
+    page.open()
+    for shape in ("square", "diamond", "circle"):
+        assert frame.locator(f".dm-dot.dm-shape-{shape}").count() > 0, shape
+        assert frame.locator(f".dm-legend .dm-swatch-{shape}").count() >= 1, shape

@@ -82,3 +82,20 @@ def test_a_card_is_one_event_by_its_row_in_the_file(client, prepared):
     assert client.get(f"/dm/card/{prepared.data_key}/{len(prepared.dataset.events)}").status_code == 404
     assert client.get(f"/dm/card/no-such-data/{row}").status_code == 404
     assert client.get(f"/dm/card/{prepared.data_key}/-1").status_code == 404
+
+
+def test_the_stores_survive_streamlits_module_reload(client):
+    """Streamlit's file watcher re-imports edited modules; routes mounted at start keep the old module's
+    functions, so the page and the routes must still share one payload store and one dataset registry."""
+    import importlib
+    import sys
+
+    key = serving.PAYLOADS.put(b"\x00\x00\x00\x00")
+    old_payloads, old_datasets = serving.PAYLOADS, serving.DATASETS
+    del sys.modules["dashboard.serving"]
+    fresh = importlib.import_module("dashboard.serving")
+    try:
+        assert fresh.PAYLOADS is old_payloads and fresh.DATASETS is old_datasets and fresh.routes_mounted()
+        assert client.get(f"/dm/payload/{key}").status_code == 200  # the routes of the old module
+    finally:
+        sys.modules["dashboard.serving"] = serving

@@ -24,6 +24,40 @@
     return node;
   }
 
+  // Paths (zones, legs) are not focusable in Leaflet: make each a named button that Enter or Space clicks.
+  function focusable(layer, name) {
+    layer.on("add", function () {
+      var node = layer.getElement();
+      if (!node) return;
+      node.setAttribute("tabindex", "0");
+      node.setAttribute("role", "button");
+      node.setAttribute("aria-label", name);
+      L.DomEvent.on(node, "keydown", function (e) {
+        if (e.key !== "Enter" && e.key !== " ") return;
+        L.DomEvent.preventDefault(e);
+        layer.fire("click", { latlng: layer.getCenter ? layer.getCenter() : layer.getLatLng(), originalEvent: e }, true);
+      });
+    });
+  }
+
+  // A marker's accessible name (what it is and when), and Enter or Space selects it as a click does
+  // (Leaflet makes markers focusable, but its Enter only opens a bound popup).
+  function named(marker, name) {
+    marker.on("add", function () {
+      var node = marker.getElement();
+      if (!node) return;
+      node.setAttribute("role", "button");
+      node.setAttribute("aria-label", name);
+      L.DomEvent.on(node, "keydown", function (e) {
+        if (e.key !== "Enter" && e.key !== " ") return;
+        L.DomEvent.preventDefault(e);
+        L.DomEvent.stopPropagation(e);
+        marker.fire("click", { latlng: marker.getLatLng(), originalEvent: e }, true);
+      });
+    });
+    return marker;
+  }
+
   function styleOf(eventType) {
     return config.types[eventType] || config.fallback_type;
   }
@@ -211,12 +245,15 @@
       var fields = { title: leg.title, distance: leg.distance, when: leg.dates, note: leg.note };
       line.bindTooltip(cardNode(fields), { sticky: true, opacity: 0.95 });
       line.on("click", function (e) { openCard(e.latlng, fields); window.__dmCardAt = performance.now(); });
+      focusable(line, leg.title + ", " + leg.distance + ", " + leg.dates);
       line.addTo(group);
       var arrow = el("span", "dm-arrow", "\u27a4");
       arrow.style.color = c.route;
       arrow.style.transform = "rotate(" + leg.arrow_angle + "deg)";
       L.marker(leg.arrow_at, { icon: L.divIcon({ className: "dm-arrow-icon", html: arrow, iconSize: [18, 18],
-        iconAnchor: [9, 9] }), interactive: false, keyboard: false }).addTo(group);
+        iconAnchor: [9, 9] }), interactive: false, keyboard: false }).on("add", function (e) {
+        e.target.getElement().setAttribute("aria-hidden", "true");
+      }).addTo(group);
     });
   }
 
@@ -232,6 +269,7 @@
         layer.bindTooltip(cardNode({ title: p.name, precision_note: "Approximate outline", note: p.note }),
           { sticky: true, opacity: 0.95 });
         layer.on("click", function (e) { select(e.latlng, null, fields); });
+        focusable(layer, "Drill zone: " + p.name + (p.card && p.card.when ? ", " + p.card.when : ""));
       }
     }).addTo(group);
   }
@@ -256,21 +294,23 @@
             fillColor: s.color, fillOpacity: 0.08, interactive: false }).addTo(group);
         }
         var dx = p.offset[0], dy = p.offset[1];
+        var name = p.card.type_label + ": " + p.card.title + ", " + p.card.when;
         if (p.label) {
           var badge = el("span", "dm-stop-label", p.label);
           badge.style.background = s.color;
-          return L.marker(latlng, { icon: L.divIcon({ className: "dm-stop", html: badge, iconSize: [24, 24],
-            iconAnchor: [12 - dx, 12 - dy] }), riseOnHover: true, keyboard: true, zIndexOffset: 1000,
-            title: p.card.title });
+          return named(L.marker(latlng, { icon: L.divIcon({ className: "dm-stop", html: badge, iconSize: [24, 24],
+            iconAnchor: [12 - dx, 12 - dy] }), riseOnHover: true, keyboard: true, zIndexOffset: 1000 }),
+            "Stop " + p.label + ". " + name);
         }
-        // A DivIcon, so that events at one place can be fanned out by a pixel offset.
+        // A DivIcon, so that events at one place can be fanned out by a pixel offset; its shape tells the
+        // type as well as its colour.
         var size = 2 * s.radius;
-        var dot = el("span", "dm-dot" + (p.precision > 1 ? " dm-dot-approx" : ""));
+        var dot = el("span", "dm-dot dm-shape-" + s.shape + (p.precision > 1 ? " dm-dot-approx" : ""));
         dot.style.background = s.color;
         dot.style.width = dot.style.height = size + "px";
-        return L.marker(latlng, { icon: L.divIcon({ className: "dm-dot-icon dm-type-" + p.event_type, html: dot,
-          iconSize: [size, size], iconAnchor: [s.radius - dx, s.radius - dy] }), riseOnHover: true,
-          title: p.card.title });
+        return named(L.marker(latlng, { icon: L.divIcon({ className: "dm-dot-icon dm-type-" + p.event_type,
+          html: dot, iconSize: [size, size], iconAnchor: [s.radius - dx, s.radius - dy] }), riseOnHover: true,
+          keyboard: true }), name);
       },
       onEachFeature: function (feature, layer) {
         var p = feature.properties;
@@ -281,13 +321,16 @@
     }).addTo(group);
   }
 
-  function makeDot(color, radius, ratio) {
+  function makeDot(color, radius, ratio, shape) {
     var r = radius + 1, canvas = document.createElement("canvas");
     canvas.width = canvas.height = Math.ceil(2 * r * ratio);
     var ctx = canvas.getContext("2d");
     ctx.scale(ratio, ratio);
     ctx.beginPath();
-    ctx.arc(r, r, radius, 0, 2 * Math.PI);
+    if (shape === "square") ctx.rect(r - radius * 0.9, r - radius * 0.9, radius * 1.8, radius * 1.8);
+    else if (shape === "diamond") { ctx.moveTo(r, r - radius); ctx.lineTo(r + radius, r); ctx.lineTo(r, r + radius); ctx.lineTo(r - radius, r); ctx.closePath(); }
+    else if (shape === "triangle") { ctx.moveTo(r, r - radius); ctx.lineTo(r + radius, r + radius * 0.8); ctx.lineTo(r - radius, r + radius * 0.8); ctx.closePath(); }
+    else ctx.arc(r, r, radius, 0, 2 * Math.PI);
     ctx.fillStyle = color;
     ctx.fill();
     ctx.lineWidth = 1;
@@ -337,7 +380,7 @@
       ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
       var style = styleOf(this._type), radius = config.dot_radius;
       // One pre-rendered dot stamped with drawImage: software rasterising 100,000 arcs takes seconds.
-      var sprite = this._sprite || (this._sprite = makeDot(style.color, radius, ratio)), r = radius + 1;
+      var sprite = this._sprite || (this._sprite = makeDot(style.color, radius, ratio, style.shape)), r = radius + 1;
       var w = Math.ceil(size.x), h = Math.ceil(size.y), taken = new Uint8Array(w * h);
       // Leaflet's own projection (EPSG:3857), without an object per dot: what latLngToContainerPoint computes.
       var scale = 256 * Math.pow(2, map.getZoom()), origin = map.getPixelOrigin(), pane = map._getMapPanePos();
