@@ -140,3 +140,12 @@ def test_tour_stops_carry_local_dates(dataset, event_id, start, end):
     row = dataset.events.set_index("event_id").loc[event_id]
     assert row["start_date"] == pd.Timestamp(start)
     assert row["end_date"] == pd.Timestamp(end)
+
+
+def test_the_drawdown_is_aid_with_its_own_declared_type(dataset):
+    """The $571.3 million presidential drawdown is aid from US stocks, not a sale: arms-sale totals leave it out."""
+    events = dataset.events.set_index("event_id")
+    assert events.loc["us-pda-2024-12-571m", "event_type"] == "military_aid"
+    assert dataset.types["military_aid"].label == "Military aid (drawdown)"
+    sales = events[events["event_type"] == "arms_sale"]
+    assert 571_300_000 not in set(sales["amount_usd"].dropna())
