@@ -33,6 +33,7 @@ PAGE_CSS = """<style>
 [data-testid="stMainBlockContainer"] h1 { font-size: 1.6rem; padding: 0 0 0.25rem 0; line-height: 1.25; }
 @media (max-width: 640px) { [data-testid="stMainBlockContainer"] h1 { font-size: 1.2rem; } }
 [data-testid="stMainBlockContainer"] h2 { font-size: 1.35rem; padding: 0.25rem 0; }
+[data-testid="stMainBlockContainer"] h3 { font-size: 1.15rem; padding: 0.25rem 0; }
 /* Streamlit draws captions at 60 % opacity: 2.7:1 on white, where WCAG AA asks 4.5:1 for small text. */
 [data-testid="stCaptionContainer"] { opacity: 1; color: #5c5b5a; }
 </style>"""
