@@ -70,7 +70,7 @@ def describe_leg(leg: Leg) -> str:
     """'Leg 2: Honolulu → Majuro, 3,842 km; departs 2 Dec, arrives 3 Dec (local dates). Crossed the date line.'"""
     text = (
         f"{leg.from_name} → {leg.to_name}: {leg.distance_km:,.0f} km (geodesic); departed "
-        f"{leg.depart_date:%d %b %Y}, arrived {leg.arrive_date:%d %b %Y} (local dates)"
+        f"{leg.depart_date.day} {leg.depart_date:%b %Y}, arrived {leg.arrive_date.day} {leg.arrive_date:%b %Y} (local dates)"
     )
     if leg.crosses_antimeridian:
         text += ". The flight crossed the International Date Line"
