@@ -141,7 +141,7 @@ def test_csv_download_loads_back_as_a_data_folder(prepared, tmp_path):
     folder = tmp_path / "data"
     folder.mkdir()
     (folder / "events.csv").write_bytes(events_csv(prepared.dataset.events))
-    for name in ("locations.csv", "zones.geojson"):
+    for name in ("locations.csv", "zones.geojson", "types.csv"):  # the CSV names declared types too
         (folder / name).write_bytes((prepared.dataset.data_dir / name).read_bytes())
     again = load_dataset(load_settings(folder)).events
     assert again["event_id"].tolist() == prepared.dataset.events["event_id"].tolist()
