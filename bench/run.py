@@ -15,7 +15,7 @@ the browser, from the browser's own clocks (each document's `performance.timeOri
   painted a new view with the new summary's N events. A step that leaves N unchanged is not counted.
 - click -> source link in the map: the mousedown on an event in the map until a new `a.dm-source` link is
   visible in a Leaflet popup in the map (the dashboard's card; the baseline's marker popup).
-- click -> details panel: the same mousedown until the page shows a "#### <title>" heading of an event
+- click -> details panel: the same mousedown until the page shows the title as a heading (### or ####) of an event
   whose source is that link.
 
 Each figure is the median of --runs runs (at least 3) with the spread (min-max). A wait longer than
@@ -143,7 +143,7 @@ NEW_CARD = """() => {
     return null;
 }"""
 PANEL = """(titles) => {
-    for (const h of document.querySelectorAll('h4')) {
+    for (const h of document.querySelectorAll('h3, h4')) {  // the dashboard's panel: h3; the baseline's: h4
         if (titles.includes(h.textContent.trim())) return performance.timeOrigin + performance.now();
     }
     return null;
