@@ -19,9 +19,10 @@ class Settings:
     """Everything a run can tune; build it with `load_settings()`."""
 
     data_dir: Path = REPO_DIR / "data"
-    # A spreadsheet export of a few hundred thousand events is tens of MB; 200 MB is an accident or an
-    # attack, and pandas needs several times a file's size in memory to parse it.
-    max_file_bytes: int = 100 * 1024 * 1024
+    # A million GDELT events, the most an import is built for (under 60 s and 1 GB), make an events.csv of
+    # about 460 MB, so 512 MB takes them. Loading reads events.csv in pieces into pyarrow strings, about
+    # twice its size in memory (1 GB for those 460 MB): a bigger file is more likely an accident than data.
+    max_file_bytes: int = 512 * 1024 * 1024
     # Nominatim's usage policy asks for an identifying user agent and at most one request a second.
     geocoder_user_agent: str = "taiwan-strait-pacific-dashboard/1.0 (open-source research tool)"
     geocoder_min_delay_seconds: float = 1.0

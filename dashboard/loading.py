@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,16 +30,22 @@ from .schema import (
     EventType,
 )
 from .validation import (
+    FREE_TEXT_COLUMNS,
+    EventsCheck,
     Problem,
     check_header,
     errors_only,
-    validate_events,
     validate_locations,
     validate_types,
     validate_zones,
 )
 
 LatLon = tuple[float, float]
+# events.csv is parsed and checked this many records at a time: the parser holds one piece's Python strings
+# at once (about 100 MB for 100,000 GDELT rows), not the whole file's; the frame kept is pyarrow strings.
+EVENT_CHUNK_ROWS = 100_000
+# Bytes read at a time to check that a big file is UTF-8 without holding it (or its text) whole.
+READ_BLOCK = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -71,16 +79,7 @@ def read_text_file(path: Path, settings: Settings) -> tuple[str | None, list[Pro
         return None, [Problem(name, None, None, str(path), "file not found")]
     size = path.stat().st_size
     if size > settings.max_file_bytes:
-        limit = settings.max_file_bytes // (1024 * 1024)
-        return None, [
-            Problem(
-                name,
-                None,
-                None,
-                f"{size:,} bytes",
-                f"file is larger than the {limit} MB limit (set DASHBOARD_MAX_FILE_MB to raise it)",
-            )
-        ]
+        return None, [_too_big(name, size, settings)]
     data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")
@@ -95,6 +94,17 @@ def read_text_file(path: Path, settings: Settings) -> tuple[str | None, list[Pro
     return text, []
 
 
+def _too_big(name: str, size: int, settings: Settings) -> Problem:
+    limit = settings.max_file_bytes // (1024 * 1024)
+    return Problem(
+        name,
+        None,
+        None,
+        f"{size:,} bytes",
+        f"file is larger than the {limit} MB limit (set DASHBOARD_MAX_FILE_MB to raise it)",
+    )
+
+
 def read_csv_strings(
     path: Path, settings: Settings, schema: tuple[Column, ...]
 ) -> tuple[pd.DataFrame | None, list[Problem]]:
@@ -105,18 +115,9 @@ def read_csv_strings(
     name = path.name
     # pandas skips blank lines before the header and renames a repeated column "x.1": read it raw
     header = [h.strip() for h in next((r for r in csv.reader(io.StringIO(text)) if r), [])]
-    if len(header) == 1:
-        for delimiter, label in ((";", "semicolons"), ("\t", "tabs"), ("|", "'|'")):
-            if delimiter in header[0]:
-                return None, [
-                    Problem(
-                        name,
-                        1,
-                        None,
-                        header[0],
-                        f"the header is separated by {label}: save the file as comma-separated CSV",
-                    )
-                ]
+    problem = _delimiter_problem(name, header)
+    if problem is not None:
+        return None, [problem]
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
     except (pd.errors.ParserError, csv.Error) as exc:
@@ -139,8 +140,11 @@ def _parser_problem(name: str, text: str, exc: Exception) -> Problem:
     return Problem(name, row, None, "", "cannot parse the CSV: " + message)
 
 
-def read_zones(path: Path, settings: Settings, event_ids: set[str] | None) -> tuple[list[Zone], list[Problem]]:
-    """The drill zones; a missing zones file means no zones, not an error. `event_ids`: see validate_zones."""
+def read_zones(
+    path: Path, settings: Settings, event_ids: Collection[str] | pd.Series | None
+) -> tuple[list[Zone], list[Problem]]:
+    """The drill zones; a missing zones file means no zones, not an error. `event_ids`: see validate_zones
+    (a Series of a million ids is looked up once for the zones' ids, not turned into a set of a million)."""
     if not path.exists():
         return [], []
     text, problems = read_text_file(path, settings)
@@ -152,6 +156,8 @@ def read_zones(path: Path, settings: Settings, event_ids: set[str] | None) -> tu
         return [], [
             Problem(path.name, exc.lineno, None, exc.msg, f"not valid JSON (line {exc.lineno}, column {exc.colno})")
         ]
+    if isinstance(event_ids, pd.Series):
+        event_ids = _ids_present(data, event_ids)
     problems = validate_zones(data, path.name, event_ids)
     if errors_only(problems):
         return [], problems
@@ -171,6 +177,21 @@ def read_zones(path: Path, settings: Settings, event_ids: set[str] | None) -> tu
     return zones, problems
 
 
+def _ids_present(data: object, event_ids: pd.Series) -> set[str]:
+    """The event_ids the zones name (as validate_zones reads them) that are among `event_ids`."""
+    features = data.get("features") if isinstance(data, dict) else None
+    named = set()
+    for feature in features if isinstance(features, list) else []:
+        props = feature.get("properties") if isinstance(feature, dict) else None
+        if isinstance(props, dict):
+            named.add(str(props.get("event_id") or "").strip())
+    named.discard("")
+    if not named:
+        return set()
+    candidates = pd.Series(sorted(named), dtype=str)
+    return set(candidates[candidates.isin(event_ids)])
+
+
 def read_types(path: Path, settings: Settings) -> tuple[dict[str, EventType], list[Problem]]:
     """The built-in event types plus those declared in the optional types.csv, with its problems."""
     types = dict(EVENT_TYPES)
@@ -186,10 +207,29 @@ def read_types(path: Path, settings: Settings) -> tuple[dict[str, EventType], li
 
 def load_dataset(settings: Settings) -> Dataset:
     """Read and check every file in the data folder; raise DataError with *all* problems found."""
+    dataset, problems = _read_folder(settings, keep_events=True)
+    if dataset is None:
+        raise DataError(problems)
+    return dataset
+
+
+def check_dataset(settings: Settings) -> list[Problem]:
+    """Every problem (errors and warnings) that `load_dataset` would report for the folder, found the same way.
+
+    The events are checked piece by piece and not kept (nor are the free-text columns, which no check
+    reads, copied): a folder of a million events is checked in a few hundred MB. The importer checks
+    a merged folder with this before it writes anything.
+    """
+    _dataset, problems = _read_folder(settings, keep_events=False)
+    return problems
+
+
+def _read_folder(settings: Settings, keep_events: bool) -> tuple[Dataset | None, list[Problem]]:
+    """The dataset (None if an error stops it, or if `keep_events` is false) and every problem found."""
     data_dir = settings.data_dir
     problems: list[Problem] = []
     if not data_dir.is_dir():
-        raise DataError([Problem(str(data_dir), None, None, str(data_dir), "data folder not found")])
+        return None, [Problem(str(data_dir), None, None, str(data_dir), "data folder not found")]
 
     raw_locations, found = read_csv_strings(data_dir / LOCATIONS_FILE, settings, LOCATION_COLUMNS)
     problems += found
@@ -201,22 +241,17 @@ def load_dataset(settings: Settings) -> Dataset:
     types, found = read_types(data_dir / TYPES_FILE, settings)
     problems += found
 
-    raw_events, found = read_csv_strings(data_dir / EVENTS_FILE, settings, EVENT_COLUMNS)
+    gazetteer, cache = Gazetteer(locations), read_cache(data_dir / GEOCODE_CACHE_FILE)
+    events, event_ids, found = read_events(data_dir / EVENTS_FILE, settings, types, gazetteer, cache, keep_events)
     problems += found
-    events = None
-    if raw_events is not None and not errors_only(found):
-        events, found = validate_events(raw_events, EVENTS_FILE, types)
-        problems += found
-        problems += fill_coordinates(events, Gazetteer(locations), read_cache(data_dir / GEOCODE_CACHE_FILE))
 
     # without events every zone would be "unknown event": noise; other zone problems are still real
-    event_ids = set(events["event_id"]) if events is not None else None
     zones, found = read_zones(data_dir / ZONES_FILE, settings, event_ids)
     problems += found
 
     if errors_only(problems) or events is None:
-        raise DataError(problems)
-    return Dataset(
+        return None, problems
+    dataset = Dataset(
         events=events.reset_index(drop=True),
         locations=locations,
         zones=zones,
@@ -224,6 +259,124 @@ def load_dataset(settings: Settings) -> Dataset:
         warnings=problems,
         types=types,
     )
+    return dataset, problems
+
+
+def read_events(
+    path: Path,
+    settings: Settings,
+    types: Collection[str],
+    gazetteer: Gazetteer,
+    cache: dict,
+    keep: bool = True,
+) -> tuple[pd.DataFrame | None, pd.Series | None, list[Problem]]:
+    """events.csv checked and typed, EVENT_CHUNK_ROWS records at a time, with blank coordinates filled.
+
+    Returns the typed frame (None when `keep` is false or the file cannot be read), every event_id (for
+    the zones; None when the file cannot be read) and the problems: the same ones, found the same way,
+    whether the frame is kept or not. Without `keep`, the free-text columns are dropped piece by piece.
+    """
+    name = path.name
+    problems = check_text_file(path, settings)
+    if problems:
+        return None, None, problems
+    header, problem = read_header(path)
+    if problem is not None:
+        return None, None, [problem]
+    problems = check_header(header, EVENT_COLUMNS, name)
+    if errors_only(problems):
+        return None, None, problems
+    check = EventsCheck(EVENTS_FILE, types)
+    pieces: list[pd.DataFrame] = []
+    try:
+        # every column is parsed (with usecols the parser would let a row with too many fields pass)
+        with pd.read_csv(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            encoding="utf-8-sig",
+            chunksize=EVENT_CHUNK_ROWS,
+        ) as reader:
+            for raw in reader:
+                raw.columns = [str(c).strip() for c in raw.columns]
+                if not keep:  # nothing checks the free text: drop it before the checks copy the piece
+                    raw = raw.drop(columns=[c for c in FREE_TEXT_COLUMNS if c in raw.columns])
+                typed, found = check.chunk(raw)
+                problems += found
+                problems += fill_coordinates(typed, gazetteer, cache)
+                if keep:
+                    pieces.append(typed)
+    except (pd.errors.ParserError, csv.Error) as exc:
+        return None, None, [_parser_problem(name, "", exc)]
+    problems += check.finish()
+    if not keep:
+        return None, check.ids, problems
+    if len(pieces) == 1:
+        events = pieces[0]
+    else:  # several pieces; or none, for a file with a header and no records
+        events = pd.concat(pieces) if pieces else check.chunk(pd.DataFrame(columns=header, dtype=str))[0]
+    return events, events["event_id"], problems
+
+
+def check_text_file(path: Path, settings: Settings) -> list[Problem]:
+    """`read_text_file`'s checks (missing, too big, not UTF-8, empty) without holding the file in memory."""
+    name = path.name
+    if not path.is_file():
+        return [Problem(name, None, None, str(path), "file not found")]
+    size = path.stat().st_size
+    if size > settings.max_file_bytes:
+        return [_too_big(name, size, settings)]
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
+    offset = lines = 0
+    blank, first = True, True
+    with path.open("rb") as handle:
+        while True:
+            block = handle.read(READ_BLOCK)
+            try:
+                text = decoder.decode(block, final=not block)
+            except UnicodeDecodeError as exc:
+                held = len(exc.object) - len(block)  # bytes of a character begun in the block before
+                line = lines + exc.object[: exc.start].count(b"\n") + 1
+                bad = exc.object[exc.start : exc.start + 4]
+                start = offset - held + exc.start
+                return [Problem(name, line, None, repr(bad), f"not UTF-8 text (byte {start}): save the file as UTF-8")]
+            if first and text:  # a byte-order mark is not content (it may come in a block of its own)
+                text, first = text.removeprefix("\ufeff"), False
+            if blank:
+                blank = not text.strip()
+            if not block:
+                break
+            lines += block.count(b"\n")
+            offset += len(block)
+    if blank:
+        return [Problem(name, None, None, "", "file is empty")]
+    return []
+
+
+def read_header(path: Path) -> tuple[list[str], Problem | None]:
+    """The header row of a CSV file (its first row that is not blank), names stripped; or why it is not one.
+
+    The header is read raw: pandas skips blank lines before it and renames a repeated column "x.1".
+    """
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        header = [h.strip() for h in next((r for r in csv.reader(handle) if r), [])]
+    return header, _delimiter_problem(path.name, header)
+
+
+def _delimiter_problem(name: str, header: list[str]) -> Problem | None:
+    """A header that is one cell holding semicolons, tabs or '|': a file saved with another separator."""
+    if len(header) == 1:
+        for delimiter, label in ((";", "semicolons"), ("\t", "tabs"), ("|", "'|'")):
+            if delimiter in header[0]:
+                return Problem(
+                    name,
+                    1,
+                    None,
+                    header[0],
+                    f"the header is separated by {label}: save the file as comma-separated CSV",
+                )
+    return None
 
 
 def fill_coordinates(events: pd.DataFrame, gazetteer: Gazetteer, cache: dict) -> list[Problem]:

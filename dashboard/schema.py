@@ -123,14 +123,25 @@ EVENT_COLUMNS: tuple[Column, ...] = (
     Column("location", "text", True, "Place name; resolves through the gazetteer when coordinates are blank."),
     Column("latitude", "latitude", True, "Decimal degrees, -90 to 90; may be blank if location resolves."),
     Column("longitude", "longitude", True, "Decimal degrees, -180 to 180; may be blank if location resolves."),
-    Column("source_url", "url", True, "An http or https page that supports the row."),
+    Column(
+        "source_url",
+        "url",
+        True,
+        "An http or https page that supports the row; blank only where the publisher gives no link and "
+        "source_name names the source.",
+    ),
     Column("description", "text", False, "What happened, in a sentence or two."),
     Column("actor", "text", False, "Who acted (a government, a military command, a company)."),
     Column("route_id", "text", False, "Groups tour stops into one route."),
     Column("route_seq", "int", False, "Order of a stop within its route: 1, 2, 3 ..."),
     Column("amount_usd", "money", False, "Value of an arms sale in US dollars, digits only."),
     Column("geo_precision", "precision", False, "1 = exact place, 2 = near a place, 3 = only the region (as ACLED)."),
-    Column("source_name", "text", False, "Publisher of the source."),
+    Column(
+        "source_name",
+        "text",
+        False,
+        "Publisher of the source; required when source_url is blank (a source without a link, as ACLED's).",
+    ),
     Column("notes", "text", False, "Caveats, disagreements between sources, date-line remarks."),
 )
 

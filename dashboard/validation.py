@@ -135,6 +135,15 @@ def check_coordinates(frame: pd.DataFrame, checker: _RowChecker) -> tuple[pd.Ser
     return lat, lon
 
 
+# Free text that validation only strips: a check that keeps no frame (the importer's) need not read it.
+FREE_TEXT_COLUMNS = ("description", "actor", "notes")
+SOURCE_MISSING = (
+    "blank, and so is source_name: give the http(s) page that supports the row, "
+    "or name the source in source_name when it has no link"
+)
+ROUTE_SEQ_TWICE = "the same route_seq appears twice in this route"
+
+
 def validate_events(
     raw: pd.DataFrame, file: str, types: Collection[str] | None = None
 ) -> tuple[pd.DataFrame, list[Problem]]:
@@ -143,82 +152,145 @@ def validate_events(
     `types` are the event type keys allowed: the built-in four unless the folder declares more in types.csv.
     Coordinates left blank stay NaN here: resolving them is the geocoder's job.
     """
-    known_types = list(EVENT_TYPES if types is None else types)
-    frame = raw.copy()
-    for col in EVENT_COLUMNS:
-        if col.name not in frame:
-            frame[col.name] = ""
-    frame = frame.fillna("")
-    checker = _RowChecker(frame, file)
-    required_text = [c.name for c in EVENT_COLUMNS if c.required and c.kind in ("id", "text", "event_type", "url")]
-    for name in required_text + ["start_date"]:
-        checker.flag(frame[name].str.strip() == "", name, "required value is blank")
+    check = EventsCheck(file, types)
+    typed, problems = check.chunk(raw)
+    return typed, problems + check.finish()
 
-    ids = frame["event_id"].str.strip()
-    checker.flag(
-        (ids != "") & ~ids.str.fullmatch(ID_PATTERN),
-        "event_id",
-        "not a valid id: use letters, digits, '-', '_', '.', ':' (at most 128)",
-    )
-    checker.flag((ids != "") & ids.duplicated(keep=False), "event_id", "duplicate event_id")
 
-    types = frame["event_type"].str.strip()
-    checker.flag(
-        (types != "") & ~types.isin(known_types),
-        "event_type",
-        "unknown event type (expected one of: " + ", ".join(known_types) + "; or declare it in types.csv)",
-    )
+class EventsCheck:
+    """`validate_events` over a file read in chunks, with the same problems as over the whole file.
 
-    start, bad_start = _dates(frame["start_date"])
-    end, bad_end = _dates(frame["end_date"])
-    checker.flag(bad_start, "start_date", "not a date in the form YYYY-MM-DD")
-    checker.flag(bad_end, "end_date", "not a date in the form YYYY-MM-DD")
-    end = end.fillna(start)
-    checker.flag(start.notna() & (end < start), "end_date", "ends before its start_date")
+    `chunk` checks each row of a chunk (whose index is the record number, counting from 0) and the rows of
+    the chunk against each other; `finish` then reports what only the whole file shows: an event_id, or a
+    route's route_seq, that a row of another chunk repeats. A file read as one chunk gets nothing more
+    from `finish`, so its problems come in the order validate_events has always given them.
+    """
 
-    lat, lon = check_coordinates(frame, checker)
+    def __init__(self, file: str, types: Collection[str] | None = None):
+        self.file = file
+        self.known_types = list(EVENT_TYPES if types is None else types)
+        self._ids: list[pd.Series] = []  # each chunk's event_id values as written
+        self._id_flagged: list[pd.Series] = []  # rows already reported as duplicates within their chunk
+        self._routes: list[pd.DataFrame] = []  # routed rows: route, seq, the value as written, flagged
+        self.ids: pd.Series | None = None  # every event_id, stripped, once `finish` has run
 
-    urls = frame["source_url"].str.strip()
-    checker.flag((urls != "") & ~urls.str.fullmatch(URL_PATTERN), "source_url", "not an http:// or https:// address")
+    def chunk(self, raw: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
+        """The chunk typed (dates, floats), with the problems of its rows."""
+        known_types = self.known_types
+        frame = raw.copy()
+        for col in EVENT_COLUMNS:
+            if col.name not in frame:
+                frame[col.name] = ""
+        frame = frame.fillna("")
+        checker = _RowChecker(frame, self.file)
+        # source_url may be blank when source_name names the source: checked with it below
+        required_text = [c.name for c in EVENT_COLUMNS if c.required and c.kind in ("id", "text", "event_type")]
+        for name in required_text + ["start_date"]:
+            checker.flag(frame[name].str.strip() == "", name, "required value is blank")
 
-    route = frame["route_id"].str.strip()
-    seq_raw = frame["route_seq"].str.strip()
-    seq = _numbers(seq_raw)
-    checker.flag(
-        (seq_raw != "") & (seq.isna() | (seq % 1 != 0) | (seq < 0)), "route_seq", "not a whole number of 0 or more"
-    )
-    checker.flag((route != "") & (seq_raw == ""), "route_seq", "blank, but route_id is set: give the stop's order")
-    checker.flag((route == "") & (seq_raw != ""), "route_id", "blank, but route_seq is set")
-    routed = (route != "") & seq.notna()
-    dup_seq = pd.Series(False, index=frame.index)
-    dup_seq[routed] = pd.DataFrame({"r": route[routed], "s": seq[routed]}).duplicated(keep=False)
-    checker.flag(dup_seq, "route_seq", "the same route_seq appears twice in this route")
+        ids = frame["event_id"].str.strip()
+        checker.flag(
+            (ids != "") & ~ids.str.fullmatch(ID_PATTERN),
+            "event_id",
+            "not a valid id: use letters, digits, '-', '_', '.', ':' (at most 128)",
+        )
+        dup_ids = (ids != "") & ids.duplicated(keep=False)
+        checker.flag(dup_ids, "event_id", "duplicate event_id")
+        self._ids.append(frame["event_id"])
+        self._id_flagged.append(dup_ids)
 
-    amount_raw = frame["amount_usd"].str.strip()
-    amount = _numbers(amount_raw.str.replace(",", "", regex=False))
-    checker.flag((amount_raw != "") & amount.isna(), "amount_usd", "not a number (digits only, e.g. 320000000)")
-    checker.flag(amount < 0, "amount_usd", "negative amount")
+        types = frame["event_type"].str.strip()
+        checker.flag(
+            (types != "") & ~types.isin(known_types),
+            "event_type",
+            "unknown event type (expected one of: " + ", ".join(known_types) + "; or declare it in types.csv)",
+        )
 
-    precision_raw = frame["geo_precision"].str.strip()
-    precision = _numbers(precision_raw)
-    checker.flag(
-        (precision_raw != "") & ~precision.isin(list(PRECISION_LABELS)),
-        "geo_precision",
-        "must be 1 (exact place), 2 (near a place) or 3 (region only)",
-    )
+        start, bad_start = _dates(frame["start_date"])
+        end, bad_end = _dates(frame["end_date"])
+        checker.flag(bad_start, "start_date", "not a date in the form YYYY-MM-DD")
+        checker.flag(bad_end, "end_date", "not a date in the form YYYY-MM-DD")
+        end = end.fillna(start)
+        checker.flag(start.notna() & (end < start), "end_date", "ends before its start_date")
 
-    typed = frame[[c.name for c in EVENT_COLUMNS]].copy()
-    for col in EVENT_COLUMNS:
-        if col.kind in ("id", "text", "event_type", "url"):
-            typed[col.name] = typed[col.name].str.strip()
-    typed["start_date"] = start
-    typed["end_date"] = end
-    typed["latitude"] = lat
-    typed["longitude"] = lon
-    typed["route_seq"] = seq.where(seq % 1 == 0).astype("Int64")
-    typed["amount_usd"] = amount.where(amount >= 0)
-    typed["geo_precision"] = precision.where(precision.isin(list(PRECISION_LABELS))).fillna(1).astype("int64")
-    return typed, checker.problems
+        lat, lon = check_coordinates(frame, checker)
+
+        # A row needs a source: an http(s) page, or (where the publisher gives no link) a named source.
+        urls = frame["source_url"].str.strip()
+        names = frame["source_name"].str.strip()
+        checker.flag(
+            (urls != "") & ~urls.str.fullmatch(URL_PATTERN), "source_url", "not an http:// or https:// address"
+        )
+        checker.flag((urls == "") & (names == ""), "source_url", SOURCE_MISSING)
+
+        route = frame["route_id"].str.strip()
+        seq_raw = frame["route_seq"].str.strip()
+        seq = _numbers(seq_raw)
+        checker.flag(
+            (seq_raw != "") & (seq.isna() | (seq % 1 != 0) | (seq < 0)),
+            "route_seq",
+            "not a whole number of 0 or more",
+        )
+        checker.flag((route != "") & (seq_raw == ""), "route_seq", "blank, but route_id is set: give the stop's order")
+        checker.flag((route == "") & (seq_raw != ""), "route_id", "blank, but route_seq is set")
+        routed = (route != "") & seq.notna()
+        dup_seq = pd.Series(False, index=frame.index)
+        dup_seq[routed] = pd.DataFrame({"r": route[routed], "s": seq[routed]}).duplicated(keep=False)
+        checker.flag(dup_seq, "route_seq", ROUTE_SEQ_TWICE)
+        if routed.any():
+            self._routes.append(
+                pd.DataFrame(
+                    {
+                        "r": route[routed],
+                        "s": seq[routed],
+                        "value": frame["route_seq"][routed],
+                        "flagged": dup_seq[routed],
+                    }
+                )
+            )
+
+        amount_raw = frame["amount_usd"].str.strip()
+        amount = _numbers(amount_raw.str.replace(",", "", regex=False))
+        checker.flag((amount_raw != "") & amount.isna(), "amount_usd", "not a number (digits only, e.g. 320000000)")
+        checker.flag(amount < 0, "amount_usd", "negative amount")
+
+        precision_raw = frame["geo_precision"].str.strip()
+        precision = _numbers(precision_raw)
+        checker.flag(
+            (precision_raw != "") & ~precision.isin(list(PRECISION_LABELS)),
+            "geo_precision",
+            "must be 1 (exact place), 2 (near a place) or 3 (region only)",
+        )
+
+        typed = frame[[c.name for c in EVENT_COLUMNS]].copy()
+        for col in EVENT_COLUMNS:
+            if col.kind in ("id", "text", "event_type", "url"):
+                typed[col.name] = typed[col.name].str.strip()
+        typed["start_date"] = start
+        typed["end_date"] = end
+        typed["latitude"] = lat
+        typed["longitude"] = lon
+        typed["route_seq"] = seq.where(seq % 1 == 0).astype("Int64")
+        typed["amount_usd"] = amount.where(amount >= 0)
+        typed["geo_precision"] = precision.where(precision.isin(list(PRECISION_LABELS))).fillna(1).astype("int64")
+        return typed, checker.problems
+
+    def finish(self) -> list[Problem]:
+        """What rows of different chunks show together: repeated event_ids and route_seqs in a route."""
+        problems: list[Problem] = []
+        raw_ids = pd.concat(self._ids) if self._ids else pd.Series([], dtype=str)
+        self.ids = raw_ids.str.strip()
+        if len(self._ids) > 1:
+            dup = (self.ids != "") & self.ids.duplicated(keep=False) & ~pd.concat(self._id_flagged)
+            for index, value in raw_ids[dup].items():
+                problems.append(Problem(self.file, int(index) + 2, "event_id", value, "duplicate event_id"))
+        if len(self._routes) > 1:
+            routes = pd.concat(self._routes)
+            dup = routes[["r", "s"]].duplicated(keep=False) & ~routes["flagged"]
+            for index, value in routes["value"][dup].items():
+                problems.append(Problem(self.file, int(index) + 2, "route_seq", value, ROUTE_SEQ_TWICE))
+        self._ids, self._id_flagged, self._routes = [], [], []
+        return problems
 
 
 def validate_types(raw: pd.DataFrame, file: str) -> tuple[dict[str, EventType], list[Problem]]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dashboard.config import load_settings
+from dashboard.config import Settings, load_settings
 from dashboard.loading import load_dataset
 from dashboard.schema import (
     EVENT_COLUMNS,
@@ -58,7 +58,8 @@ def test_readme_documents_precision_labels_size_limit_and_validation(readme):
     """Precision labels, the size limit and the validate command are all explained."""
     for value, label in PRECISION_LABELS.items():
         assert f"`{value}`" in readme and label in readme
-    assert "DASHBOARD_MAX_FILE_MB" in readme and "100 MB" in readme
+    limit_mb = Settings().max_file_bytes // (1024 * 1024)  # the default, as the README must state it
+    assert "DASHBOARD_MAX_FILE_MB" in readme and f"{limit_mb} MB" in readme
     assert "python -m dashboard validate --data-dir DIR" in readme
     assert "python -m dashboard geocode --online" in readme
     assert "header is row 1" in readme

@@ -161,7 +161,7 @@ def test_acleds_own_values_are_kept():
     assert row["geo_precision"] == "2"
     assert row["source_name"] == "Ministry of National Defense (Taiwan)"
     assert row["description"].startswith("Fixture row: Taiwanese forces reported monitoring")
-    assert row["source_url"] == "https://acleddata.com/"
+    assert row["source_url"] == ""  # ACLED publishes no link per event: its source is named instead
     assert row["title"] == "Disrupted weapons use in Matsu Islands"
     assert row["location"] == "Matsu Islands, Lienchiang County, Taiwan"
     for kept in (
@@ -290,6 +290,35 @@ def test_round_trip_import_load_and_validate(tmp_path, capsys):
     assert set(dataset.events["event_type"]) <= set(dataset.types)
     assert dataset.types["acled_protests"].label == "Protests"
     assert cli.main(["validate", "--data-dir", str(into)]) == 0
+
+
+def test_acled_rows_load_with_no_link_and_their_named_source(tmp_path):
+    """The loaded frame: source_url '' and source_name ACLED's `source`, for every ACLED row."""
+    into = tmp_path / "acled"
+    import_files("acled", [FIXTURES / n for n in LAYOUTS.values()], into, load_settings(into))
+    events = load_dataset(load_settings(into)).events
+    assert (events["source_url"] == "").all()
+    assert (events["source_name"].str.strip() != "").all()
+    assert events.set_index("event_id").at["acled-TWN3305", "source_name"] == "Ministry of National Defense (Taiwan)"
+
+
+def test_a_blank_acled_source_still_names_acled(tmp_path):
+    """An export row whose `source` is blank keeps a named source, so that the row still passes."""
+    text = (FIXTURES / LAYOUTS["2023-actor-based"]).read_text(encoding="utf-8")
+    (tmp_path / "blank.csv").write_text(
+        text.replace('"Ministry of National Defense (Taiwan)"', '""').replace(
+            ",Ministry of National Defense (Taiwan),", ",,"
+        ),
+        encoding="utf-8",
+    )
+    row = rows_of(acled.read([tmp_path / "blank.csv"], ImportOptions()))["acled-TWN3305"]
+    assert (row["source_url"], row["source_name"]) == ("", acled.NO_SOURCE_NAMED)
+    into = tmp_path / "out"
+    import_files("acled", [tmp_path / "blank.csv"], into, load_settings(into))
+    assert (
+        load_dataset(load_settings(into)).events.set_index("event_id").at["acled-TWN3305", "source_name"]
+        == acled.NO_SOURCE_NAMED
+    )
 
 
 def test_importing_the_same_file_again_changes_nothing(tmp_path, capsys):

@@ -206,8 +206,8 @@ EXPECTED = {
         "24.4368",
         "118.3186",
         "1",
-        gdelt.GDELT_DATA_URL,
-        "GDELT 1.0 historical backfile (no source addresses)",
+        "",
+        "GDELT event 1400001 (1.0 backfile: GDELT gives no source URL before April 2013)",
         "Coerce: CHINA → TAIWAN",
     ),
     "gdelt-298761532": (
@@ -228,8 +228,8 @@ EXPECTED = {
         "24.4368",
         "118.3186",
         "1",
-        gdelt.GDELT_DATA_URL,
-        "BBC Monitoring (citation in GDELT)",
+        "",
+        "BBC Monitoring (cited by GDELT event 298761777; no link)",
         "Yield: CHINA → TAIWAN",
     ),
 }
@@ -279,6 +279,25 @@ def test_rows_without_a_place_are_counted_and_named_not_guessed():
         "gdelt_v1_backfile_and_daily.CSV:2 (GLOBALEVENTID 1400002)",
     ]
     assert "gdelt-1219731120" not in batch.events
+
+
+def test_a_row_without_a_link_names_its_source_and_loads(tmp_path):
+    """No stand-in link: a blank SOURCEURL, a citation and a backfile row keep source_url blank and say why in
+    source_name; the loaded frame holds exactly that (source_url '', source_name not blank)."""
+    blank = edited(tmp_path, V2_FILE, 1, "SOURCEURL", "")
+    row = rows_of(gdelt.read([blank], ImportOptions()))["gdelt-1219730590"]
+    assert (row["source_url"], row["source_name"]) == ("", "GDELT event 1219730590 (the row gives no source URL)")
+    into = tmp_path / "folder"
+    assert cli.main(["import", "gdelt", str(blank), str(V1_FILE), "--into", str(into)]) == 0
+    events = load_dataset(load_settings(into)).events.set_index("event_id")
+    linkless = ["gdelt-1219730590", "gdelt-1400001", "gdelt-298761777"]
+    assert list(events.loc[linkless, "source_url"]) == ["", "", ""]
+    assert list(events.loc[linkless, "source_name"]) == [
+        "GDELT event 1219730590 (the row gives no source URL)",
+        EXPECTED["gdelt-1400001"][7],
+        EXPECTED["gdelt-298761777"][7],
+    ]
+    assert events.at["gdelt-298761532", "source_url"].startswith("http://www.taipeitimes.com/")
 
 
 def test_notes_keep_the_cameo_coding():

@@ -6,12 +6,14 @@ import dataclasses
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from helpers import edit_event, located, read_rows, write_rows
 
+from dashboard import loading
 from dashboard.config import Settings, load_settings
 from dashboard.errors import DataError
-from dashboard.loading import load_dataset
+from dashboard.loading import check_dataset, load_dataset
 from dashboard.validation import Problem
 
 BUNDLED = Path(__file__).resolve().parents[1] / "data"
@@ -55,8 +57,13 @@ def test_events_file_missing(data_dir):
     assert problems[0].message == "file not found"
 
 
-@pytest.mark.parametrize("content", ["", "\n\n  \n"], ids=["zero-bytes", "only-blank-lines"])
-def test_events_file_empty(data_dir, content):
+@pytest.mark.parametrize(
+    "content", ["", "\n\n  \n", "\ufeff\n"], ids=["zero-bytes", "only-blank-lines", "only-a-byte-order-mark"]
+)
+@pytest.mark.parametrize("block", [None, 1], ids=["one-block", "1-byte-blocks"])
+def test_events_file_empty(data_dir, content, block, monkeypatch):
+    if block:
+        monkeypatch.setattr(loading, "READ_BLOCK", block)
     (data_dir / "events.csv").write_text(content, encoding="utf-8")
     problems = problems_of(data_dir)
     assert [(p.file, p.message) for p in problems] == [("events.csv", "file is empty")]
@@ -189,9 +196,9 @@ def test_file_over_size_limit(data_dir):
 
 
 def test_size_limit_from_environment(monkeypatch):
-    """DASHBOARD_MAX_FILE_MB sets the limit in whole megabytes; the default is 100 MB."""
+    """DASHBOARD_MAX_FILE_MB sets the limit in whole megabytes; the default is 512 MB (a million GDELT events)."""
     monkeypatch.delenv("DASHBOARD_MAX_FILE_MB", raising=False)
-    assert load_settings().max_file_bytes == Settings().max_file_bytes == 100 * 1024 * 1024
+    assert load_settings().max_file_bytes == Settings().max_file_bytes == 512 * 1024 * 1024
     monkeypatch.setenv("DASHBOARD_MAX_FILE_MB", "3")
     assert load_settings().max_file_bytes == 3 * 1024 * 1024
 
@@ -265,3 +272,134 @@ def test_problems_in_several_files_are_all_reported(data_dir):
     problems = problems_of(data_dir)
     assert ("locations.csv", 4, "latitude", "north") in located(problems)
     assert ("events.csv", row, "end_date", "2024-12-01") in located(problems)
+
+
+# events.csv read in pieces ------------------------------------------------------------------------
+
+
+def test_reading_in_pieces_gives_the_same_frame(data_dir, monkeypatch):
+    """Pieces of 7 records (the bundled file has several times that) make exactly the one-piece frame."""
+    whole = load(data_dir).events
+    monkeypatch.setattr(loading, "EVENT_CHUNK_ROWS", 7)
+    pieces = load(data_dir).events
+    assert len(whole) > 3 * 7
+    pd.testing.assert_frame_equal(pieces, whole)
+
+
+def set_cells(data_dir: Path, row: int, **changes: str) -> None:
+    """Change cells of events.csv's spreadsheet row `row` (the header is row 1)."""
+    path = data_dir / "events.csv"
+    rows = read_rows(path)
+    for column, value in changes.items():
+        rows[row - 1][rows[0].index(column)] = value
+    write_rows(path, rows)
+
+
+def test_rows_repeated_in_other_pieces_are_reported(data_dir, monkeypatch):
+    """An event_id and a route's route_seq repeated far apart (other pieces) give the same problems as when
+    the file is read whole; a repeat inside one piece is not reported twice."""
+    rows = read_rows(data_dir / "events.csv")
+    header = rows[0]
+    last = len(rows)
+    first_id = rows[1][header.index("event_id")]
+    set_cells(data_dir, last, event_id=first_id)  # row 2's id on the last row, in another piece
+    set_cells(data_dir, 3, event_id=first_id)  # and on row 3, in row 2's piece
+    stop = next(n for n, row in enumerate(rows[1:], start=2) if row[header.index("route_id")])
+    route, seq = rows[stop - 1][header.index("route_id")], rows[stop - 1][header.index("route_seq")]
+    set_cells(data_dir, last - 1, route_id=route, route_seq=seq)
+    whole = problems_of(data_dir)
+    monkeypatch.setattr(loading, "EVENT_CHUNK_ROWS", 7)
+    pieces = problems_of(data_dir)
+    assert last - 1 > 3 * 7 and stop < last - 8
+    assert sorted(located(pieces)) == sorted(located(whole))
+    found = {(p.file, p.row, p.column) for p in pieces}
+    assert {("events.csv", 2, "event_id"), ("events.csv", 3, "event_id"), ("events.csv", last, "event_id")} <= found
+    assert {("events.csv", stop, "route_seq"), ("events.csv", last - 1, "route_seq")} <= found
+    assert len(pieces) == len(whole) == len(set(located(pieces)))
+
+
+def rename_event(data_dir: Path, old: str, new: str) -> None:
+    set_cells(data_dir, edit_event(data_dir, old), event_id=new)
+
+
+def append_line(data_dir: Path, line: bytes) -> None:
+    path = data_dir / "events.csv"
+    path.write_bytes(path.read_bytes() + line)
+
+
+def drop_column(data_dir: Path, name: str) -> None:
+    rows = read_rows(data_dir / "events.csv")
+    at = rows[0].index(name)
+    write_rows(data_dir / "events.csv", [row[:at] + row[at + 1 :] for row in rows])
+
+
+BREAKAGES = {
+    "latitude-91": lambda d: edit_event(d, "pla-joint-sword-2024a", latitude="91"),
+    "no-source": lambda d: edit_event(d, "lai-2024-majuro", source_url="", source_name=""),
+    "javascript-source": lambda d: edit_event(d, "lai-2024-majuro", source_url="javascript:alert(1)"),
+    "duplicate-id": lambda d: rename_event(d, "lai-2024-majuro", "lai-2024-honolulu"),
+    "unknown-place": lambda d: edit_event(d, "lai-2024-honolulu", location="Atlantis Harbour"),
+    "zone-of-no-event": lambda d: rename_event(d, "pla-joint-sword-2024a", "pla-renamed"),
+    "extra-field": lambda d: append_line(d, b"a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q,r,s\n"),
+    "not-utf8": lambda d: append_line(d, b"x,\xff\n"),
+    "no-source-url-column": lambda d: drop_column(d, "source_url"),
+}
+
+
+@pytest.mark.parametrize("breakage", list(BREAKAGES.values()), ids=list(BREAKAGES))
+def test_check_dataset_finds_what_load_dataset_finds(data_dir, breakage, monkeypatch):
+    """The importer's check (events in pieces, free text not read) reports what loading reports, in order."""
+    breakage(data_dir)
+    expected = problems_of(data_dir)
+    assert check_dataset(load_settings(data_dir)) == expected
+    monkeypatch.setattr(loading, "EVENT_CHUNK_ROWS", 5)
+    assert sorted(located(check_dataset(load_settings(data_dir)))) == sorted(located(expected))
+
+
+def test_check_dataset_of_a_good_folder_gives_its_warnings(data_dir):
+    path = data_dir / "events.csv"
+    rows = read_rows(path)
+    write_rows(path, [rows[0] + ["colour"]] + [row + ["red"] for row in rows[1:]])
+    assert check_dataset(load_settings(data_dir)) == load(data_dir).warnings != []
+
+
+def test_a_row_with_a_named_source_and_no_link_loads_with_both_as_given(data_dir):
+    """What the details panel and the map card receive for a source without a link: '' and the name."""
+    edit_event(data_dir, "lai-2024-majuro", source_url="", source_name="  Presidential Office (Taiwan) ")
+    row = load(data_dir).events.set_index("event_id").loc["lai-2024-majuro"]
+    assert (row["source_url"], row["source_name"]) == ("", "Presidential Office (Taiwan)")
+
+
+def test_a_row_with_no_source_at_all_is_an_error_naming_it(data_dir):
+    row = edit_event(data_dir, "lai-2024-majuro", source_url="", source_name="")
+    problems = problems_of(data_dir)
+    assert located(problems) == [("events.csv", row, "source_url", "")]
+    assert "source_name" in problems[0].message
+    assert problems[0].format().startswith(f"events.csv:{row}: source_url: '': blank, and so is source_name")
+
+
+@pytest.mark.parametrize("block", ["whole", "7-bytes", "split-in-the-bad-bytes"])
+def test_not_utf8_is_located_when_the_file_is_read_in_blocks(data_dir, monkeypatch, block):
+    """The file is checked in blocks: a character split across two blocks is fine, a bad byte is found on its
+    line with its byte offset in the file, also when the bad sequence starts in one block and ends in the next."""
+    edit_event(data_dir, "lai-2024-majuro", title="Majuro — 馬久羅")
+    path = data_dir / "events.csv"
+    lines = path.read_bytes().split(b"\n")
+    bad = b"\xe4\xb8X"  # a three-byte character cut short
+    lines[10] = lines[10].replace(b"a", bad, 1)
+    path.write_bytes(b"\n".join(lines))
+    offset = len(b"\n".join(lines[:10])) + 1 + lines[10].index(bad)
+    sizes = {"whole": loading.READ_BLOCK, "7-bytes": 7, "split-in-the-bad-bytes": offset + 2}
+    monkeypatch.setattr(loading, "READ_BLOCK", sizes[block])
+    [problem] = problems_of(data_dir)
+    assert (problem.file, problem.row, problem.column) == ("events.csv", 11, None)
+    assert problem.value == repr(lines[10][lines[10].index(bad) :][:4])
+    assert f"(byte {offset})" in problem.message and "UTF-8" in problem.message
+
+
+def test_a_character_split_between_blocks_is_read(data_dir, monkeypatch):
+    edit_event(data_dir, "lai-2024-majuro", title="Majuro — 馬久羅")
+    whole = load(data_dir).events
+    for size in (1, 2, 3, 7):
+        monkeypatch.setattr(loading, "READ_BLOCK", size)
+        pd.testing.assert_frame_equal(load(data_dir).events, whole)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from dashboard.config import Settings
+
 REPO = Path(__file__).resolve().parent.parent
 # 20,000 rows: a run reaches its write after about 0.6 s and the write takes a few milliseconds, long enough
 # to be caught by a watcher polling every 0.2 ms, short enough that a dozen runs take seconds.
@@ -190,10 +192,11 @@ def test_reading_commands_write_nothing_in_the_data_folder(data_copy, tmp_path):
     assert snapshot(data_copy) == before
 
 
-def test_a_200_mb_file_is_refused_by_its_size(data_copy):
+def test_a_file_over_the_size_limit_is_refused_by_its_size(data_copy):
     events = data_copy / "events.csv"
-    with open(events, "r+b") as handle:  # sparse: 200 MB on paper, nothing to read
-        handle.truncate(200 * 1024 * 1024)
+    size = Settings().max_file_bytes + 100 * 1024 * 1024  # the default limit (512 MB) and 100 MB more
+    with open(events, "r+b") as handle:  # sparse: big on paper, nothing to read
+        handle.truncate(size)
     start = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-m", "dashboard", "validate", "--data-dir", str(data_copy)],
@@ -202,7 +205,8 @@ def test_a_200_mb_file_is_refused_by_its_size(data_copy):
         text=True,
     )
     assert result.returncode == 1
-    assert "events.csv:-: -: '209,715,200 bytes': file is larger than the 100 MB limit" in result.stderr
+    limit_mb = Settings().max_file_bytes // (1024 * 1024)
+    assert f"events.csv:-: -: '{size:,} bytes': file is larger than the {limit_mb} MB limit" in result.stderr
     assert time.monotonic() - start < 10
 
 

@@ -133,6 +133,38 @@ def test_validate_events_accepts_valid_rows(changes):
     assert problems == []
 
 
+SOURCE_RULE = {
+    # (source_url, source_name) -> the problems: a row needs an http(s) link or a named source
+    "url-only": ("https://example.org/report", "", []),
+    "name-only": ("", "Ministry of National Defense (Taiwan)", []),
+    "both": ("https://example.org/report", "Example", []),
+    "neither": ("", "", [(2, "source_url", "")]),
+    "neither-only-spaces": ("  ", "   ", [(2, "source_url", "  ")]),
+    "javascript-url-with-a-name": ("javascript:alert(1)", "Example", [(2, "source_url", "javascript:alert(1)")]),
+    "ftp-url-with-a-name": ("ftp://example.org/x", "Example", [(2, "source_url", "ftp://example.org/x")]),
+}
+
+
+@pytest.mark.parametrize("url, name, expected", list(SOURCE_RULE.values()), ids=list(SOURCE_RULE))
+def test_a_row_needs_a_link_or_a_named_source(url, name, expected):
+    """source_url (http or https) or, where the publisher gives no link, source_name; a bad link is an error
+    even when a source is named."""
+    typed, problems = validate_events(frame({"source_url": url, "source_name": name}), FILE)
+    assert located(problems) == [(FILE, *where) for where in expected]
+    assert all(p.is_error for p in problems)
+    if expected and not url.strip():
+        assert "source_name" in problems[0].message
+    if not expected:
+        assert (typed.at[0, "source_url"], typed.at[0, "source_name"]) == (url, name)
+
+
+def test_a_row_without_the_source_name_column_still_needs_its_link():
+    """Leaving out the optional source_name column means every row needs its source_url."""
+    raw = frame({"source_url": ""}, {}).drop(columns=["source_name"])
+    _typed, problems = validate_events(raw, FILE)
+    assert located(problems) == [(FILE, 2, "source_url", "")]
+
+
 def test_validate_events_returns_typed_frame():
     """Dates become timestamps, a blank end_date is the start, numbers are numbers."""
     typed, problems = validate_events(

@@ -85,8 +85,9 @@ REQUIRED = ("event_id_cnty", "event_date", "event_type", "latitude", "longitude"
 ACTOR_FIELDS = ("actor1", "assoc_actor_1", "ally_actor_1", "actor2", "assoc_actor_2", "ally_actor_2")
 # Fields that must agree on every row of one event; the actor columns are the ones that differ.
 EVENT_WIDE_FIELDS = ("event_date", "event_type", "latitude", "longitude")
-# ACLED gives no link per event: its sources are named (source) and the data come from ACLED itself.
-ACLED_SOURCE_URL = "https://acleddata.com/"
+# ACLED gives no link per event, only the names of its sources (`source`): the row keeps a blank source_url
+# and names them in source_name. An export with a blank `source` still names ACLED as the one who coded it.
+NO_SOURCE_NAMED = "ACLED (the export names no source for this event)"
 
 # ACLED's six event types (codebook), with their own colours; any other type in a file (older exports have
 # "Riots/Protests", "Remote violence", "Battle-No change of territory" ...) is declared as written.
@@ -261,11 +262,11 @@ def _finish(event: _Event, batch: ImportBatch, options: ImportOptions) -> None:
         location=place,
         latitude=format_coordinate(lat),
         longitude=format_coordinate(lon),
-        source_url=ACLED_SOURCE_URL,
+        source_url="",
         description=values.get("notes", ""),
         actor="; ".join(event.actors),
         geo_precision=precision,
-        source_name=values.get("source", "") or "ACLED",
+        source_name=values.get("source", "") or NO_SOURCE_NAMED,
         notes=_notes(values),
     )
     batch.add(event_id, row)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import filecmp
 import io
 import json
 import math
@@ -21,8 +22,9 @@ import sys
 import tempfile
 import time
 import zipfile
+from array import array
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -30,8 +32,7 @@ from urllib.parse import quote
 
 from ..config import Settings
 from ..errors import DashboardError, DataError
-from ..files import write_text_atomic
-from ..loading import load_dataset
+from ..loading import check_dataset
 from ..schema import (
     EVENT_COLUMNS,
     EVENT_TYPES,
@@ -44,9 +45,10 @@ from ..schema import (
     ZONES_FILE,
     EventType,
 )
-from ..validation import ID_PATTERN, URL_PATTERN, Problem
+from ..validation import ID_PATTERN, URL_PATTERN, Problem, errors_only
 
 EVENT_FIELDS: tuple[str, ...] = tuple(c.name for c in EVENT_COLUMNS)
+assert EVENT_FIELDS[0] == "event_id"  # _merge_events relies on it
 # Problems kept to print: a million-row file with a systematic fault would otherwise print a million lines;
 # the rest are counted in the summary.
 MAX_PROBLEMS_KEPT = 200
@@ -80,16 +82,90 @@ class ImportOptions:
     max_events_bytes: int | None = None
 
 
+class SpooledEvents(Mapping[str, str]):
+    """event_id -> its events.csv line (contract column order, no newline), in the order first added, as a dict.
+
+    The lines are kept in an unnamed temporary file (deleted when closed or when the process ends), only the
+    ids in memory: a million GDELT events are about 450 MB of lines, but their ids about 150 MB. An id
+    added again keeps its place and takes the new line (the later export wins), as in a dict.
+    """
+
+    def __init__(self) -> None:
+        self._slots: dict[str, int] = {}  # event_id -> slot, in the order first added
+        self._offsets = array("q")  # slot -> where its line starts in the file
+        self._lengths = array("q")  # slot -> its length in bytes, newline included
+        self._file = None  # opened on the first event
+        self._end = 0
+        self._reading = False  # the file position is somewhere a line was read, not at the end
+        self._at = 0  # where the next read starts, when reading
+
+    def put(self, event_id: str, line: str) -> tuple[int, int | None]:
+        """Add or replace an event's line; (its size in bytes with the newline, the replaced line's size or None)."""
+        data = line.encode("utf-8") + b"\n"
+        if self._file is None:
+            self._file = tempfile.TemporaryFile(prefix="dashboard-import-")
+        if self._reading:
+            self._file.seek(self._end)
+            self._reading = False
+        self._file.write(data)
+        slot = self._slots.get(event_id)
+        old = None
+        if slot is None:
+            self._slots[event_id] = len(self._offsets)
+            self._offsets.append(self._end)
+            self._lengths.append(len(data))
+        else:
+            old = self._lengths[slot]
+            self._offsets[slot], self._lengths[slot] = self._end, len(data)
+        self._end += len(data)
+        return len(data), old
+
+    def line_bytes(self, event_id: str) -> bytes:
+        """The event's line as UTF-8, with its newline."""
+        return self._read(self._slots[event_id])
+
+    def items_bytes(self) -> Iterator[tuple[str, int, bytes]]:
+        """(event_id, slot, line as UTF-8 with its newline) in order: the file is read front to back unless a
+        later file replaced an event."""
+        for event_id, slot in self._slots.items():
+            yield event_id, slot, self._read(slot)
+
+    def slot(self, event_id: str) -> int | None:
+        return self._slots.get(event_id)
+
+    def _read(self, slot: int) -> bytes:
+        offset, length = self._offsets[slot], self._lengths[slot]
+        if not self._reading or self._at != offset:  # lines read in order need no seek (nor its system call)
+            self._file.seek(offset)
+            self._reading = True
+        self._at = offset + length
+        return self._file.read(length)
+
+    def __getitem__(self, event_id: str) -> str:
+        return self.line_bytes(event_id)[:-1].decode("utf-8")
+
+    def __contains__(self, event_id: object) -> bool:
+        return event_id in self._slots
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._slots)
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+    def __repr__(self) -> str:
+        return f"<SpooledEvents of {len(self):,} events>"
+
+
 @dataclass
 class ImportBatch:
     """Everything read from the input files, ready to merge into a data folder."""
 
     format_name: str
     max_events_bytes: int | None = None
-    events_bytes: int = 0  # the size of events.csv these events make
-    # event_id -> its events.csv line (contract column order, no newline): a string, not a list of 17, so
-    # that a few hundred thousand events fit in memory
-    events: dict[str, str] = field(default_factory=dict)
+    events_bytes: int = 0  # the size in bytes of the events.csv lines these events make
+    # event_id -> its events.csv line: kept in a temporary file, so that a million events fit in memory
+    events: SpooledEvents = field(default_factory=SpooledEvents)
     zones: dict[str, list[dict]] = field(default_factory=dict)  # event_id -> GeoJSON features
     types: dict[str, EventType] = field(default_factory=dict)  # declared types the events use
     problems: list[Problem] = field(default_factory=list)  # the first MAX_PROBLEMS_KEPT
@@ -128,12 +204,11 @@ class ImportBatch:
 
     def add(self, event_id: str, row: str, zones: list[dict] | None = None) -> None:
         """Add an event; one that an earlier file gave already is replaced (the later export wins)."""
-        old = self.events.get(event_id)
+        size, old = self.events.put(event_id, row)
         if old is not None:
             self.replaced_by_later_file += 1
-            self.events_bytes -= len(old) + 1
-        self.events[event_id] = row
-        self.events_bytes += len(row) + 1
+            self.events_bytes -= old
+        self.events_bytes += size
         if self.max_events_bytes is not None and self.events_bytes > self.max_events_bytes:
             limit = self.max_events_bytes // (1024 * 1024)
             raise ImportRefused(
@@ -168,7 +243,6 @@ class RowError(ValueError):
 # values
 
 
-_NEEDS_QUOTES = re.compile(r'[",\r\n]')
 _SPACES = re.compile(r"\s+")
 _FIELD_INDEX = {name: index for index, name in enumerate(EVENT_FIELDS)}
 _MULTILINE_FIELDS = ("description", "notes")  # may keep their line breaks; the other fields are one line
@@ -176,21 +250,30 @@ _MULTILINE_FIELDS = ("description", "notes")  # may keep their line breaks; the 
 
 def csv_field(value: str) -> str:
     """One CSV field as the csv module writes it (quoted only when it holds a comma, quote or line break)."""
-    return '"' + value.replace('"', '""') + '"' if _NEEDS_QUOTES.search(value) else value
+    # four scans in C are quicker than a regular expression, and this runs for every field of a million rows
+    if '"' in value or "," in value or "\n" in value or "\r" in value:
+        return '"' + value.replace('"', '""') + '"'
+    return value
 
 
 def csv_line(values: Sequence[str]) -> str:
-    return ",".join(map(csv_field, values))
+    return ",".join([csv_field(value) if value else "" for value in values])
+
+
+def one_line(value: str) -> str:
+    """A value stripped, with its runs of spaces, tabs and line breaks made one space."""
+    value = value.strip()
+    if "  " in value or "\n" in value or "\t" in value or "\r" in value:
+        value = _SPACES.sub(" ", value)
+    return value
 
 
 def event_row(**values: str) -> str:
     """An events.csv line in contract order: values stripped, one-line fields with their spaces collapsed."""
     row = [""] * len(EVENT_FIELDS)
     for name, value in values.items():
-        value = value.strip()
-        if name not in _MULTILINE_FIELDS and ("  " in value or "\n" in value or "\t" in value or "\r" in value):
-            value = _SPACES.sub(" ", value)
-        row[_FIELD_INDEX[name]] = value  # an unknown name is a programming error: KeyError
+        # an unknown name is a programming error: KeyError
+        row[_FIELD_INDEX[name]] = value.strip() if name in _MULTILINE_FIELDS else one_line(value)
     return csv_line(row)
 
 
@@ -245,15 +328,19 @@ def inside_bbox(lat: float, lon: float, bbox: tuple[float, float, float, float] 
     return west <= lon <= east if west <= east else (lon >= west or lon <= east)
 
 
+_HTTP = re.compile(r"(?i)https?://")
+_URL = re.compile(URL_PATTERN)
+
+
 def clean_url(text: str) -> str | None:
     """An http(s) address that passes the contract's check (unsafe characters %-encoded), else None."""
     url = text.strip()
-    if not re.match(r"(?i)https?://", url):
+    if not _HTTP.match(url):
         return None
-    if re.fullmatch(URL_PATTERN, url):
+    if _URL.fullmatch(url):
         return url
     url = quote(url, safe=":/?#[]@!$&()*+,;=%~-._")
-    return url if re.fullmatch(URL_PATTERN, url) else None
+    return url if _URL.fullmatch(url) else None
 
 
 def host_of(url: str) -> str:
@@ -601,8 +688,10 @@ def write_into(batch: ImportBatch, into: Path, settings: Settings) -> WriteRepor
 
     Existing events keep their rows unless an imported event has the same event_id (the import replaces
     it, zones included); declared types already in types.csv keep their look. The merged folder is built
-    in a scratch folder, loaded and validated there, and only then are the changed files replaced, one by
-    one with write_text_atomic, in an order (types, gazetteer, events, zones) in which every step is valid.
+    in a scratch folder inside `into`, checked there exactly as `python -m dashboard validate` checks a
+    folder (`check_dataset`), and only then are the changed files replaced, one by one and each atomically,
+    in an order (types, gazetteer, events, zones) in which every step is valid. events.csv is written and
+    checked as a stream, so a million events never sit in memory as one text.
     """
     created = not into.exists()
     into.mkdir(parents=True, exist_ok=True)
@@ -614,8 +703,12 @@ def write_into(batch: ImportBatch, into: Path, settings: Settings) -> WriteRepor
         raise
 
 
+SCRATCH_PREFIX = ".import."
+
+
 def _write_into(batch: ImportBatch, into: Path, settings: Settings) -> WriteReport:
     with _folder_lock(into):
+        _remove_stale_scratch(into)
         existing_problems = _check_existing(into, settings)
         if existing_problems:
             raise ImportRefused(
@@ -624,37 +717,42 @@ def _write_into(batch: ImportBatch, into: Path, settings: Settings) -> WriteRepo
                 f"(python -m dashboard validate --data-dir {into})",
             )
         report = WriteReport(into=into)
-        texts = {
-            TYPES_FILE: _merge_types(into / TYPES_FILE, batch.types, report),
-            EVENTS_FILE: _merge_events(into / EVENTS_FILE, batch.events, report),
-            ZONES_FILE: _merge_zones(into / ZONES_FILE, batch.zones, set(batch.events), report),
-        }
-        if len(texts[EVENTS_FILE]) > settings.max_file_bytes:
-            limit = settings.max_file_bytes // (1024 * 1024)
-            raise ImportRefused(
-                [
-                    Problem(
-                        EVENTS_FILE,
-                        None,
-                        None,
-                        f"{report.total:,} events",
-                        f"the merged events.csv would be larger than the {limit} MB limit the "
-                        "dashboard loads: keep a region with --bbox SOUTH,WEST,NORTH,EAST, import "
-                        "fewer files, or raise DASHBOARD_MAX_FILE_MB",
-                    )
-                ],
-                f"the merged data would be too big; nothing was written to {into}",
-            )
-        if not (into / LOCATIONS_FILE).exists():
-            texts[LOCATIONS_FILE] = ",".join(c.name for c in LOCATION_COLUMNS) + "\n"
-        changed = {name: text for name, text in texts.items() if text is not None and _differs(into / name, text)}
-        dataset_warnings = _check_merged(into, texts, settings)
-        report.warnings = dataset_warnings
-        for name in (TYPES_FILE, LOCATIONS_FILE, EVENTS_FILE, ZONES_FILE):
-            if name in changed:
-                write_text_atomic(into / name, changed[name])
-                report.files_written.append(name)
-        return report
+        scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}.", dir=into))
+        try:
+            texts = {
+                TYPES_FILE: _merge_types(into / TYPES_FILE, batch.types, report),
+                ZONES_FILE: _merge_zones(into / ZONES_FILE, batch.zones, batch.events, report),
+            }
+            size = _merge_events(into / EVENTS_FILE, batch.events, scratch / EVENTS_FILE, report)
+            if size > settings.max_file_bytes:
+                limit = settings.max_file_bytes // (1024 * 1024)
+                raise ImportRefused(
+                    [
+                        Problem(
+                            EVENTS_FILE,
+                            None,
+                            None,
+                            f"{report.total:,} events",
+                            f"the merged events.csv would be larger than the {limit} MB limit the "
+                            "dashboard loads: keep a region with --bbox SOUTH,WEST,NORTH,EAST, import "
+                            "fewer files, or raise DASHBOARD_MAX_FILE_MB",
+                        )
+                    ],
+                    f"the merged data would be too big; nothing was written to {into}",
+                )
+            if not (into / LOCATIONS_FILE).exists():
+                texts[LOCATIONS_FILE] = ",".join(c.name for c in LOCATION_COLUMNS) + "\n"
+            report.warnings = _check_merged(into, scratch, texts, settings)
+            changed = [name for name, text in texts.items() if text is not None and _differs(into / name, text)]
+            if _file_differs(into / EVENTS_FILE, scratch / EVENTS_FILE):
+                changed.append(EVENTS_FILE)
+            for name in (TYPES_FILE, LOCATIONS_FILE, EVENTS_FILE, ZONES_FILE):
+                if name in changed:
+                    _install(scratch / name, into / name)
+                    report.files_written.append(name)
+            return report
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -673,36 +771,63 @@ def _folder_lock(folder: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
+def _remove_stale_scratch(into: Path) -> None:
+    """Scratch folders an import killed mid-way left behind (its process is gone): each may be hundreds of MB."""
+    pattern = re.compile(re.escape(SCRATCH_PREFIX) + r"(\d+)\.\w+")
+    for entry in into.iterdir():
+        match = pattern.fullmatch(entry.name)
+        if match and entry.is_dir() and int(match.group(1)) != os.getpid() and not _alive(int(match.group(1))):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id exists; when that cannot be told, it counts as alive."""
+    if os.name != "posix":
+        return True  # os.kill(pid, 0) would end the process on Windows
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
 def _check_existing(into: Path, settings: Settings) -> list[Problem]:
-    """The problems of the folder as it is, when it holds events already; [] for a new folder."""
+    """The errors of the folder as it is, when it holds events already; [] for a new folder."""
     if not (into / EVENTS_FILE).exists():
         return []
-    try:
-        load_dataset(_settings_for(into, settings))
-    except DataError as exc:
-        return exc.problems
-    return []
+    problems = check_dataset(_settings_for(into, settings))
+    return problems if errors_only(problems) else []
 
 
-def _check_merged(into: Path, texts: dict[str, str | None], settings: Settings) -> list[Problem]:
-    """Load the merged folder from a scratch copy; ImportRefused with every problem if it does not load."""
-    scratch = Path(tempfile.mkdtemp(prefix=f".import.{os.getpid()}.", dir=into))
-    try:
-        for name in (LOCATIONS_FILE, GEOCODE_CACHE_FILE, TYPES_FILE, EVENTS_FILE, ZONES_FILE):
-            text = texts.get(name)
-            if text is not None:
-                (scratch / name).write_text(text, encoding="utf-8")
-            elif (into / name).exists():
-                shutil.copyfile(into / name, scratch / name)
-        try:
-            dataset = load_dataset(_settings_for(scratch, settings))
-        except DataError as exc:
-            raise ImportRefused(
-                exc.problems, f"the merged data would not load; nothing was written to {into}"
-            ) from None
-        return dataset.warnings
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+def _check_merged(into: Path, scratch: Path, texts: dict[str, str | None], settings: Settings) -> list[Problem]:
+    """Check the merged folder in `scratch` (events.csv is there already); ImportRefused with every problem
+    if it would not load, else its warnings."""
+    for name in (LOCATIONS_FILE, GEOCODE_CACHE_FILE, TYPES_FILE, ZONES_FILE):
+        text = texts.get(name)
+        if text is not None:
+            (scratch / name).write_text(text, encoding="utf-8")
+        elif (into / name).exists():
+            shutil.copyfile(into / name, scratch / name)
+    problems = check_dataset(_settings_for(scratch, settings))
+    if errors_only(problems):
+        raise ImportRefused(problems, f"the merged data would not load; nothing was written to {into}")
+    return problems
+
+
+def _install(source: Path, target: Path) -> None:
+    """Move a finished file from the scratch folder over `target` in one step (same folder tree, so atomic),
+    with the target's permissions, or a new file's usual ones."""
+    with source.open("rb+") as handle:
+        os.fsync(handle.fileno())
+    if target.exists():
+        os.chmod(source, target.stat().st_mode & 0o777)
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(source, 0o666 & ~umask)
+    os.replace(source, target)
 
 
 def _settings_for(data_dir: Path, settings: Settings) -> Settings:
@@ -716,15 +841,28 @@ def _differs(path: Path, text: str) -> bool:
         return True
 
 
+def _file_differs(path: Path, new: Path) -> bool:
+    try:
+        return not filecmp.cmp(path, new, shallow=False)
+    except FileNotFoundError:
+        return True
+
+
 def _read_csv_text(path: Path) -> tuple[list[str], list[list[str]]]:
     """Header and rows of an existing data file (already validated, so UTF-8 and comma-separated)."""
+    with _csv_records(path) as records:
+        header = next(records, [])
+        return [h.strip() for h in header], list(records)
+
+
+@contextlib.contextmanager
+def _csv_records(path: Path) -> Iterator[Iterator[list[str]]]:
+    """The rows of an existing data file that are not blank, header first, read as a stream."""
     if not path.exists():
-        return [], []
-    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
-    rows = [row for row in rows if any(c.strip() for c in row)]
-    if not rows:
-        return [], []
-    return [h.strip() for h in rows[0]], rows[1:]
+        yield iter(())
+        return
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        yield (row for row in csv.reader(handle) if any(c.strip() for c in row))
 
 
 def _csv_text(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -735,41 +873,48 @@ def _csv_text(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return out.getvalue()
 
 
-def _merge_events(path: Path, imported: dict[str, str], report: WriteReport) -> str:
-    """events.csv text: existing rows in their order (an imported id replaces its row), then the new ones.
+def _merge_events(path: Path, imported: SpooledEvents, out: Path, report: WriteReport) -> int:
+    """Write the merged events.csv to `out`: existing rows in their order (an imported id replaces its row),
+    then the new ones; return its size in bytes.
 
     Columns the existing file has beyond the contract are kept, and so are their values on a replaced row.
     """
-    header, rows = _read_csv_text(path)
-    extra = [name for name in header if name and name not in EVENT_FIELDS]
-    out_header = list(EVENT_FIELDS) + extra
-    positions = {name: header.index(name) for name in header if name}
-    id_at = positions.get("event_id")
-    lines = [csv_line(out_header)]
-    seen: set[str] = set()
-    for row in rows:
-        values = [
-            row[positions[name]] if name in positions and positions[name] < len(row) else "" for name in out_header
-        ]
-        event_id = row[id_at].strip() if id_at is not None and id_at < len(row) else ""
-        line = csv_line(values)  # a kept row is written back as it was
-        if event_id in imported:
-            new = imported[event_id] + ("," + csv_line(values[len(EVENT_FIELDS) :]) if extra else "")
-            if new == csv_line([value.strip() for value in values]):
-                report.unchanged += 1
+    placed = bytearray(len(imported))  # slot -> 1 once the event has replaced an existing row
+    size = 0
+    with _csv_records(path) as records, out.open("wb", buffering=1024 * 1024) as handle:
+        header = [h.strip() for h in next(records, [])]
+        extra = [name for name in header if name and name not in EVENT_FIELDS]
+        out_header = list(EVENT_FIELDS) + extra
+        positions = {name: header.index(name) for name in header if name}
+        order = [positions.get(name) for name in out_header]  # where each output column is in a row
+        as_is = order == list(range(len(header)))  # the usual case: a file in contract order
+        size += handle.write((csv_line(out_header) + "\n").encode("utf-8"))
+        for row in records:
+            if as_is and len(row) == len(order):
+                values = row
             else:
-                report.updated += 1
-            lines.append(new)
-            seen.add(event_id)
-        else:
-            report.kept += 1
-            lines.append(line)
-    tail = "," * len(extra)
-    for event_id, line in imported.items():
-        if event_id not in seen:
-            report.new += 1
-            lines.append(line + tail)
-    return "\n".join(lines) + "\n"
+                values = [row[i] if i is not None and i < len(row) else "" for i in order]
+            event_id = values[0].strip()  # EVENT_FIELDS starts with event_id
+            slot = imported.slot(event_id)
+            if slot is None:
+                report.kept += 1
+                data = (csv_line(values) + "\n").encode("utf-8")  # a kept row is written back as it was
+            else:
+                data = imported.line_bytes(event_id)
+                if extra:  # the existing row's values of the extra columns are kept
+                    data = data[:-1] + ("," + csv_line(values[len(EVENT_FIELDS) :]) + "\n").encode("utf-8")
+                if data == (csv_line([value.strip() for value in values]) + "\n").encode("utf-8"):
+                    report.unchanged += 1
+                else:
+                    report.updated += 1
+                placed[slot] = 1
+            size += handle.write(data)
+        tail = ("," * len(extra)).encode("utf-8")
+        for _event_id, slot, data in imported.items_bytes():
+            if not placed[slot]:
+                report.new += 1
+                size += handle.write(data[:-1] + tail + b"\n" if tail else data)
+    return size
 
 
 def _merge_types(path: Path, declared: dict[str, EventType], report: WriteReport) -> str | None:
@@ -797,7 +942,7 @@ def _merge_types(path: Path, declared: dict[str, EventType], report: WriteReport
 
 
 def _merge_zones(
-    path: Path, imported: dict[str, list[dict]], imported_ids: set[str], report: WriteReport
+    path: Path, imported: dict[str, list[dict]], imported_ids: Mapping[str, str], report: WriteReport
 ) -> str | None:
     """zones.geojson text: an imported event's zones take the place of its old ones; new events' zones last."""
     features: list[dict] = []

@@ -12,7 +12,8 @@ export, tab- or comma-separated) is read by name instead, and `--map FIELD=COLUM
 files `--map FIELD=N` gives a 1-based column number.
 
 The event is placed at its action geography (`ActionGeo_Lat`, `ActionGeo_Long`, `ActionGeo_FullName`;
-`ActionGeo_Type` gives the precision), dated by `SQLDATE`, linked by `SOURCEURL`, typed by `QuadClass`
+`ActionGeo_Type` gives the precision), dated by `SQLDATE`, linked by `SOURCEURL` (where there is no link,
+`source_url` stays blank and `source_name` says why), typed by `QuadClass`
 (four declared types) and titled with its CAMEO root code. Rows with no action geography are counted and
 reported, never placed by guess.
 """
@@ -28,6 +29,7 @@ from pathlib import Path
 from ..schema import EventType
 from ..validation import Problem
 from .common import (
+    EVENT_FIELDS,
     ImportBatch,
     ImportOptions,
     ImportRefused,
@@ -36,12 +38,13 @@ from .common import (
     check_column_map,
     check_coordinates,
     clean_url,
-    event_row,
+    csv_line,
     find_columns,
     format_coordinate,
     header_key,
     host_of,
     inside_bbox,
+    one_line,
     open_lines,
     sniff_delimiter,
 )
@@ -115,8 +118,6 @@ USED = (
     "SOURCEURL",
 )
 REQUIRED = ("GLOBALEVENTID", "SQLDATE", "QuadClass", "ActionGeo_Lat", "ActionGeo_Long")
-# GDELT's page describing its files: the link of rows that carry no article address (backfiles, citations).
-GDELT_DATA_URL = "https://www.gdeltproject.org/data.html"
 
 # QuadClass (codebook): 1=Verbal Cooperation, 2=Material Cooperation, 3=Verbal Conflict, 4=Material Conflict.
 QUAD_TYPES: dict[str, EventType] = {
@@ -161,6 +162,27 @@ GEO_TYPES = {
     "5": ("state or province", "3"),
 }
 NO_PLACE = "no action geography (ActionGeo_Lat/ActionGeo_Long blank)"
+# The order in which _event writes an events.csv line; importing fails loudly if the contract's order changes.
+_LINE_ORDER = (
+    "event_id",
+    "event_type",
+    "start_date",
+    "end_date",
+    "title",
+    "location",
+    "latitude",
+    "longitude",
+    "source_url",
+    "description",
+    "actor",
+    "route_id",
+    "route_seq",
+    "amount_usd",
+    "geo_precision",
+    "source_name",
+    "notes",
+)
+assert _LINE_ORDER == EVENT_FIELDS, "gdelt._event writes the columns in another order than the contract"
 
 
 def read(paths: Sequence[Path], options: ImportOptions) -> ImportBatch:
@@ -346,28 +368,37 @@ def _event(
     action = CAMEO_ROOTS.get(root) or f"CAMEO event {code or '?'}"
     title = action + (f": {actor1 or 'unnamed actor'}" if actor1 or actor2 else "") + (f" → {actor2}" if actor2 else "")
     geo_label, precision = GEO_TYPES.get(geo_type.strip(), ("unknown", "3"))
-    source_url, source_name = _source(source.strip(), layout.has_source_url)
+    source_url, source_name = _source(source.strip(), layout.has_source_url, event_id)
     version = f"{layout.version} " if layout.version else ""
     notes = (
         f"GDELT {version}event {event_id}; CAMEO {code} ({action}); {quad.label.lower()}; Goldstein "
         f"{goldstein}; {mentions} mentions in {articles} article(s) from {sources} source(s); tone {tone}; "
         f"place matched at {geo_label} level"
     )
-    row = event_row(
-        event_id="gdelt-" + event_id,
-        event_type=quad.key,
-        start_date=day,
-        title=title,
-        location=place or f"{lat:.3f}, {lon:.3f}",
-        latitude=format_coordinate(lat),
-        longitude=format_coordinate(lon),
-        source_url=source_url,
-        actor=actor1 if actor1 == actor2 or not actor2 else f"{actor1}; {actor2}" if actor1 else actor2,
-        geo_precision=precision,
-        source_name=source_name,
-        notes=notes,
+    # the events.csv line built in contract order (_LINE_ORDER), as event_row would build it but quicker:
+    # this runs for every row of files of millions
+    line = csv_line(
+        [
+            "gdelt-" + event_id,
+            quad.key,
+            day,
+            "",  # end_date: GDELT events are one day
+            one_line(title),
+            one_line(place) or f"{lat:.3f}, {lon:.3f}",
+            format_coordinate(lat),
+            format_coordinate(lon),
+            source_url,
+            "",  # description
+            one_line(actor1 if actor1 == actor2 or not actor2 else f"{actor1}; {actor2}" if actor1 else actor2),
+            "",  # route_id
+            "",  # route_seq
+            "",  # amount_usd
+            precision,
+            one_line(source_name),
+            notes.strip(),
+        ]
     )
-    batch.add("gdelt-" + event_id, row)
+    batch.add("gdelt-" + event_id, line)
 
 
 def _sqldate(text: str, cache: dict[str, str]) -> str:
@@ -382,13 +413,19 @@ def _sqldate(text: str, cache: dict[str, str]) -> str:
     return iso
 
 
-def _source(text: str, has_column: bool) -> tuple[str, str]:
-    """(source_url, source_name): the article; or, for a citation or a backfile row, GDELT's data page."""
+def _source(text: str, has_column: bool, event_id: str) -> tuple[str, str]:
+    """(source_url, source_name): the article and its site; where GDELT gives no link, no link and a name
+    that says which event it is and why there is none (never a stand-in page that does not support it).
+
+    The codebook: SOURCEURL "lists the URL of the news article the event was found in"; for BBC Monitoring
+    it holds the citation "BBC Monitoring" instead; and it "is not present in event files prior to April 1,
+    2013" (the 57-column backfiles).
+    """
     url = clean_url(text)
     if url:
         return url, host_of(url)
-    if text:  # "a citation rather than a URL" (codebook), e.g. BBC Monitoring
-        return GDELT_DATA_URL, f"{text[:200]} (citation in GDELT)"
+    if text:  # a citation rather than an address
+        return "", f"{text[:200]} (cited by GDELT event {event_id}; no link)"
     if has_column:
-        return GDELT_DATA_URL, "GDELT (no source address in the row)"
-    return GDELT_DATA_URL, "GDELT 1.0 historical backfile (no source addresses)"
+        return "", f"GDELT event {event_id} (the row gives no source URL)"
+    return "", f"GDELT event {event_id} (1.0 backfile: GDELT gives no source URL before April 2013)"
