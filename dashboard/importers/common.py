@@ -710,7 +710,7 @@ def _write_into(batch: ImportBatch, into: Path, settings: Settings) -> WriteRepo
     with _folder_lock(into):
         _remove_stale_scratch(into)
         existing_problems = _check_existing(into, settings)
-        if existing_problems:
+        if errors_only(existing_problems or []):
             raise ImportRefused(
                 existing_problems,
                 f"the data already in {into} has problems: fix them first "
@@ -742,10 +742,13 @@ def _write_into(batch: ImportBatch, into: Path, settings: Settings) -> WriteRepo
                 )
             if not (into / LOCATIONS_FILE).exists():
                 texts[LOCATIONS_FILE] = ",".join(c.name for c in LOCATION_COLUMNS) + "\n"
-            report.warnings = _check_merged(into, scratch, texts, settings)
             changed = [name for name, text in texts.items() if text is not None and _differs(into / name, text)]
             if _file_differs(into / EVENTS_FILE, scratch / EVENTS_FILE):
                 changed.append(EVENTS_FILE)
+            if changed or existing_problems is None:
+                report.warnings = _check_merged(into, scratch, texts, settings)
+            else:  # the merged folder is byte for byte the folder just checked: its warnings are known
+                report.warnings = existing_problems
             for name in (TYPES_FILE, LOCATIONS_FILE, EVENTS_FILE, ZONES_FILE):
                 if name in changed:
                     _install(scratch / name, into / name)
@@ -793,12 +796,11 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _check_existing(into: Path, settings: Settings) -> list[Problem]:
-    """The errors of the folder as it is, when it holds events already; [] for a new folder."""
+def _check_existing(into: Path, settings: Settings) -> list[Problem] | None:
+    """The problems (errors and warnings) of the folder as it is; None when it holds no events yet."""
     if not (into / EVENTS_FILE).exists():
-        return []
-    problems = check_dataset(_settings_for(into, settings))
-    return problems if errors_only(problems) else []
+        return None
+    return check_dataset(_settings_for(into, settings))
 
 
 def _check_merged(into: Path, scratch: Path, texts: dict[str, str | None], settings: Settings) -> list[Problem]:
