@@ -397,17 +397,14 @@ def build_view_group(
     key: str,
     selection: Selection = Selection(None),
     card_base: str | None = None,
-    publish: Callable[[dict], str] | None = None,
+    publish: Callable[[bytes], str] | None = None,
     story_leg: tuple[str, str] | None = None,
     story_stop: str | None = None,
 ) -> folium.FeatureGroup:
     """Everything one view draws, as one feature group for `st_folium(feature_group_to_add=...)`.
 
-    `publish` turns a large payload into a URL the map fetches; without it, everything is inlined (as a
-    standalone file needs). `key` names the view; the map reports it in window.__dmPainted."""
-
-    def source(payload: dict) -> dict | str:
-        return publish(payload) if publish else payload
+    `publish` turns the dense dots into a URL the map fetches; without it, everything is inlined (as a
+    standalone file needs). Rich views are always inlined: a few hundred events, no round trip. `key` names the view; the map reports it in window.__dmPainted."""
 
     group = _fixed(folium.FeatureGroup(name="Events in view", control=False), "view")
     located = view.events["latitude"].notna() & view.events["longitude"].notna()
@@ -436,8 +433,8 @@ def build_view_group(
                     rows = view.events.loc[of_type.index]
                     dots = dense_payload(of_type, cut, [card_fields(r, labels) for _, r in rows.iterrows()])
                 DenseDotsLayer(dots, key_type, name=key_type).add_to(group)
-    elif len(events):
-        EventsLayer(source(event_feature_collection(events, cut, types, offsets))).add_to(group)
+    elif len(events):  # a few hundred at most: inline, which saves the map a round trip
+        EventsLayer(event_feature_collection(events, cut, types, offsets)).add_to(group)
     spec = view_spec(view, events, legs, cut, types, key, selection, offsets, card_base)
     spec["story_leg"] = next(
         (i for i, leg in enumerate(view.legs) if (leg.from_event_id, leg.to_event_id) == story_leg), None

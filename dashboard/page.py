@@ -82,8 +82,12 @@ def rerun_view() -> None:
 
 
 def on_map_click() -> None:
-    """The map drew the card already: only the details and the table's mark follow (the URL with them)."""
-    if ps.select_from_map(st.session_state, st.session_state.get("map"), data):
+    """The map's first report says it is drawn: the chart and table follow. After that, a click: the map
+    drew the card already, so only the details and the table's mark follow (the URL with them)."""
+    value = st.session_state.get("map")
+    if ps.note_map_up(st.session_state, value):
+        st.rerun(["below"])
+    if ps.select_from_map(st.session_state, value, data):
         st.rerun(["details", "table"])
     st.rerun("details")  # not an event (a route leg): nothing changes, rerun the least
 
@@ -109,9 +113,6 @@ def on_table_select() -> None:
 
 
 ui.render_title()
-ui.render_filters(data.types, data.actors, on_change=rerun_view)
-if data.routes:
-    ui.render_story_picker(data.routes, on_change=on_story_pick)
 ui.render_warnings(data.dataset.warnings)
 
 
@@ -132,9 +133,9 @@ def map_panel(view: View) -> None:
             data, state, selected, pushes, pan, story_leg, step.stop["event_id"] if step else None
         ),
     )
-    # A browser's click arrives through on_map_click; a value that reached the session without its callback
-    # (Streamlit's AppTest sets it directly) is caught here, once.
-    if ps.select_from_map(st.session_state, clicked, data):
+    # A browser's report arrives through on_map_click; a value that reached the session without its
+    # callback (Streamlit's AppTest sets it directly) is caught here, once.
+    if ps.note_map_up(st.session_state, clicked) | ps.select_from_map(st.session_state, clicked, data):
         st.rerun(scope="app")
 
 
@@ -162,6 +163,26 @@ def table_panel(view: View) -> None:
     )
 
 
+@st.fragment(key="below")
+def below_panel(view: View) -> None:
+    """The timeline chart, the table and the downloads: sent once the map has reported that it is drawn, so
+    that their scripts (a megabyte or two each) never compete with the map's first paint."""
+    if not st.session_state.get("map_up"):  # a map that never reports (scripts blocked): one click away
+        st.button(
+            "Show the timeline chart and the table",
+            key="show_below",
+            on_click=lambda: st.session_state.update(map_up=True),
+        )
+        return
+    state = ps.filter_state(st.session_state)
+    ui.render_timeline_chart(view, state.start, state.end, data.types)
+    st.header("Events in view", anchor=False)
+    table_panel(view)
+    ui.render_downloads(view_downloads(view, data))
+    # Inside a fragment: an element outside one is shown faded (stale) after each fragment rerun.
+    st.caption(f"Data: {settings.data_dir} · basemap: Natural Earth (public domain) · every event links to its source.")
+
+
 @st.fragment(key="view", run_every=ps.PLAY_INTERVAL_SECONDS if st.session_state.playing else None)
 def view_panel() -> None:
     if ps.play_tick_due(st.session_state, time.monotonic()):
@@ -178,15 +199,13 @@ def view_panel() -> None:
         map_panel(view)  # first, so that nothing below delays the map
     with details_column:
         details_panel(view)
-    ui.render_timeline_chart(view, state.start, state.end, data.types)
-    st.header("Events in view", anchor=False)
-    table_panel(view)
-    ui.render_downloads(view_downloads(view, data))
-    # Inside the fragment: an element outside it is shown faded (stale) after each of its reruns.
-    st.caption(f"Data: {settings.data_dir} · basemap: Natural Earth (public domain) · every event links to its source.")
+    below_panel(view)
 
 
 try:
-    view_panel()
+    view_panel()  # before the sidebar's widgets: the map's element is the first the browser gets
 except DashboardError as exc:
     st.error(str(exc))
+ui.render_filters(data.types, data.actors, on_change=rerun_view)
+if data.routes:
+    ui.render_story_picker(data.routes, on_change=on_story_pick)

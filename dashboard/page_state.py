@@ -120,6 +120,15 @@ def select_from_table(state: MutableMapping, table_value: Any, row_ids: Sequence
     return True
 
 
+def note_map_up(state: MutableMapping, value: Any) -> bool:
+    """True the first time the map reports to Python (streamlit-folium sends its state once the map is
+    drawn, with a click count of 0): the panels that wait for the map can now be sent."""
+    if state.get("map_up") or not isinstance(value, Mapping) or value.get("last_object_clicked_count") is None:
+        return False
+    state["map_up"] = True
+    return True
+
+
 def select_from_map(state: MutableMapping, clicked: Mapping | None, data: PreparedData) -> bool:
     """A new map click on an event selects it; True if the selection changed. The map already shows it
     (it drew the card itself), so nothing is pushed back to the map."""

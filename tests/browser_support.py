@@ -179,7 +179,7 @@ class Watched:
         self.map_frame().wait_for_function(
             "(v) => window.__dmPainted && window.__dmPainted.view !== v", arg=view, timeout=TIMEOUT_MS
         )
-        self.map().locator(".leaflet-dmBasemap-pane path").first.wait_for(timeout=TIMEOUT_MS, state="attached")
+        self.map().locator(".leaflet-dmBasemap-pane canvas").first.wait_for(timeout=TIMEOUT_MS, state="attached")
         self.summary()
         return self.painted()
 

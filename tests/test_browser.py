@@ -53,7 +53,12 @@ def test_map_shows_route_zones_and_markers(page):
     drawn = page.painted()["count"]
     assert frame.locator(".dm-stop").count() + frame.locator(".dm-dot-icon").count() == drawn
     assert frame.locator("path.leaflet-interactive").count() == 6 + 15  # legs, zones of the two 2024 drills
-    assert frame.locator(".leaflet-dmBasemap-pane path").count() > 50
+    # the offline basemap's land, painted on one canvas: count the pixels of the land colour
+    land = frame.locator(".leaflet-dmBasemap-pane canvas").evaluate("""c => {
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+        for (let i = 0; i < d.length; i += 4) if (d[i] === 0xf3 && d[i + 1] === 0xef && d[i + 2] === 0xe6) n++;
+        return n / (c.width * c.height); }""")
+    assert 0.05 < land < 0.9, f"{land:.0%} of the basemap canvas is land"
     assert frame.locator(".leaflet-dmBasemap-pane").evaluate("p => getComputedStyle(p).zIndex") == "250"
     assert frame.locator(".dm-legend").inner_text().startswith("Legend")
     box = frame.locator(".leaflet-container").bounding_box()
@@ -92,6 +97,7 @@ def test_the_map_is_never_remounted(page):
     page.page.get_by_role("button", name=re.compile("Play")).click()
     painted = page.wait_for_map(after=painted)
     page.page.get_by_role("button", name=re.compile("Pause")).click()
+    page.page.get_by_role("button", name=re.compile("Play")).wait_for(timeout=TIMEOUT_MS)  # really paused
     assert page.map_frame().evaluate(ALIVE), "a Play tick remounted the map"
 
     painted = page.wait_for_map()

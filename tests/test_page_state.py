@@ -12,6 +12,7 @@ from dashboard.page_state import (
     filter_state,
     init_state,
     map_selection,
+    note_map_up,
     play_tick_due,
     select_from_map,
     select_from_table,
@@ -129,3 +130,10 @@ def test_state_transitions_load_no_drawing_or_exporting_code():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]", out
+
+
+def test_the_maps_first_report_is_noted_once(prepared):
+    state = fresh(prepared)
+    assert not note_map_up(state, None) and not note_map_up(state, {"last_object_clicked_count": None})
+    assert note_map_up(state, {"last_active_drawing": None, "last_object_clicked_count": 0})
+    assert not note_map_up(state, {"last_active_drawing": None, "last_object_clicked_count": 1})

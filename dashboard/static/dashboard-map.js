@@ -196,10 +196,19 @@
     (group.__dmPending = group.__dmPending || []).push(promise.catch(function (err) { console.error(err); }));
   }
 
+  // Land on one canvas in its own pane: a few hundred country outlines as SVG paths cost the software
+  // renderer far more to lay out and paint than one bitmap.
+  // The land is context, the events are the content: fetch and paint the land once the first view is on
+  // the map, so that half a megabyte of coastlines never delays the events.
+  var firstPaint = new Promise(function (resolve) { firstPaintDone = resolve; });
+  var firstPaintDone;
+
   function addBasemap(group, source) {
-    var style = L.extend({ interactive: false, pane: "dmBasemap" }, config.basemap);
-    pending(group, withData(source).then(function (data) { L.geoJSON(data, { style: style, interactive: false,
-      pane: "dmBasemap" }).addTo(group); }));
+    var style = L.extend({ interactive: false }, config.basemap);
+    var renderer = L.canvas({ pane: "dmBasemap", padding: 0.5 });
+    pending(group, firstPaint.then(function () { return withData(source); }).then(function (data) {
+      L.geoJSON(data, { style: style, interactive: false, pane: "dmBasemap", renderer: renderer }).addTo(group);
+    }));
   }
 
   function addLegend(map, items, caption) {
@@ -507,6 +516,7 @@
       countOutside();
       requestAnimationFrame(function () {
         window.__dmPainted = { view: spec.key, count: spec.count, at: performance.now() };
+        firstPaintDone();
       });
     });
   }
