@@ -9,7 +9,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from .cards import format_local_dates
+from .cards import format_local_dates, safe_url
 from .filters import View
 from .schema import PRECISION_LABELS, EventType
 from .story import StoryStep, describe_leg
@@ -212,8 +212,11 @@ def render_details(event: pd.Series | None, types: Mapping[str, EventType]) -> N
     if event["notes"]:
         with st.expander("Notes and caveats", expanded=True):
             st.markdown(markdown_with_links(event["notes"]))
-    st.link_button(f"Source: {event['source_name'] or 'open'} ↗", event["source_url"], width="stretch")
-    st.caption(escape_markdown(event["source_url"]))
+    if safe_url(event["source_url"]):
+        st.link_button(f"Source: {event['source_name'] or 'open'} ↗", event["source_url"], width="stretch")
+        st.caption(escape_markdown(event["source_url"]))
+    else:  # the publisher gives no link (ACLED, GDELT before 2013): the source is named
+        st.markdown(f"**Source:** {escape_markdown(event['source_name'])} (no link published)")
 
 
 def render_table(

@@ -185,3 +185,13 @@ def test_each_broken_file_is_explained_on_the_page(data_copy, monkeypatch, break
     assert at.error, "no error box"
     problems = " ".join(at.dataframe[0].value["problem"])
     assert expected in problems, problems
+
+
+def test_a_source_without_a_link_is_named(data_copy, monkeypatch):
+    """ACLED and GDELT's backfiles give no link per event: the panel names the source instead."""
+    events = data_copy / "events.csv"
+    text = events.read_text(encoding="utf-8").replace("https://english.president.gov.tw/News/6851", "", 1)
+    events.write_text(text, encoding="utf-8")
+    at = run_app({"event": "lai-2024-honolulu"}, data_dir=data_copy, monkeypatch=monkeypatch)
+    assert not at.get("link_button")
+    assert any("(no link published)" in m.value and "**Source:**" in m.value for m in at.markdown)

@@ -79,6 +79,8 @@
       link.target = "_blank";
       link.rel = "noopener noreferrer";
       box.appendChild(link);
+    } else if (fields.source_name) {
+      box.appendChild(el("div", "dm-meta", "Source: " + fields.source_name + " (no link published)"));
     }
     return box;
   }
