@@ -85,11 +85,11 @@ def on_map_click() -> None:
     """The map's first report says it is drawn: the chart and table follow. After that, a click: the map
     drew the card already, so only the details and the table's mark follow (the URL with them)."""
     value = st.session_state.get("map")
-    if ps.note_map_up(st.session_state, value):
-        st.rerun(["below"])
-    if ps.select_from_map(st.session_state, value, data):
-        st.rerun(["details", "table"])
-    st.rerun("details")  # not an event (a route leg): nothing changes, rerun the least
+    first_report = ps.note_map_up(st.session_state, value)
+    selected = ps.select_from_map(st.session_state, value, data)
+    if first_report:
+        st.rerun(["below", "details"])  # the table is inside "below"
+    st.rerun(["details", "table"] if selected else "details")  # a route leg selects nothing: rerun the least
 
 
 def on_story_pick() -> None:
