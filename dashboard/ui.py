@@ -16,7 +16,8 @@ from .story import StoryStep, describe_leg
 from .text import escape_markdown, format_usd, markdown_with_links
 from .validation import Problem
 
-CHART_BAR_LIMIT = 300  # events drawn one bar each; above it the chart counts events per day
+CHART_BAR_LIMIT = 300  # events drawn one bar each; above it the chart counts events per day (or per bin)
+CHART_BINS = 150  # at most this many counted bins a lane: a tick a few pixels wide on a laptop
 TABLE_ROW_LIMIT = 500  # rows sent to the browser; the downloads hold everything in view
 
 
@@ -133,8 +134,12 @@ def render_timeline_chart(view: View, start: date, end: date, types: Mapping[str
     lanes = alt.Y("Type:N", title=None, sort=labels)
     if len(events) > CHART_BAR_LIMIT:  # one bar an event would send megabytes: count events a day instead
         # ISO text, not datetime64[us]: Altair reads pandas 3's microsecond dates as nanoseconds (1970)
-        # Count on whole days as numbers first, then label and format only the few (type, day) pairs.
+        # Count on whole days as numbers first, then label and format only the few (type, day) pairs. Over a
+        # long range the days are grouped into bins so that the chart has at most about CHART_BINS ticks a
+        # lane: thousands of marks cost the browser more to draw than the map beside it.
         days = events["start_date"].to_numpy().astype("datetime64[D]")
+        bin_days = max(1, -(-((end - start).days + 1) // CHART_BINS))
+        days = (days.astype("int64") // bin_days * bin_days).astype("datetime64[D]")
         daily = (
             pd.DataFrame({"Type": events["event_type"].to_numpy(), "Day": days})
             .groupby(["Type", "Day"])
@@ -152,7 +157,7 @@ def render_timeline_chart(view: View, start: date, end: date, types: Mapping[str
                 y=lanes,
                 color=alt.Color("Type:N", scale=colors, legend=None),
                 opacity=alt.Opacity("Events:Q", legend=None, scale=alt.Scale(range=[0.35, 1])),
-                tooltip=["Type", alt.Tooltip("Day:T", format="%d %b %Y"), "Events"],
+                tooltip=["Type", alt.Tooltip("Day:T", title="From", format="%d %b %Y"), "Events"],
             )
             .properties(height=150)
         )
