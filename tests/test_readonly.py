@@ -115,3 +115,15 @@ def test_the_page_works_from_a_read_only_folder(browser, read_only_install):
     text = log.read_text(encoding="utf-8", errors="replace")
     assert "Traceback" not in text and "PermissionError" not in text, text[-2000:]
     shutil.rmtree(home, ignore_errors=True)
+
+
+def test_the_command_line_reads_a_read_only_folder(read_only_install):
+    """`validate` and `export` to standard output only read: they work where nothing may be written
+    (this replaces a test that root always skipped)."""
+    clone, python, prefix = read_only_install
+    for command in (["validate"], ["export", "--types", "tour_stop"]):
+        result = subprocess.run(
+            [*prefix, python, "-m", "dashboard", *command], cwd=clone, capture_output=True, text=True, timeout=120
+        )
+        assert result.returncode == 0, result.stderr
+    assert '"FeatureCollection"' in result.stdout
