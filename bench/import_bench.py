@@ -37,6 +37,8 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from bench.memory import TreeMemory
+
 REPO = Path(__file__).resolve().parent.parent
 # Ignored by git (.gitignore): a million rows are about 330 MB of input and 400 MB of output.
 WORK = REPO / "bench" / "generated" / "import"
@@ -173,45 +175,10 @@ def input_file(rows: int) -> Path:
     return path
 
 
-def _tree(pid: int) -> list[int]:
-    """`pid` and its descendants, from /proc."""
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        for task in Path(f"/proc/{current}/task").glob("*"):
-            try:
-                todo += [int(child) for child in (task / "children").read_text().split()]
-            except OSError:
-                pass
-    return found
-
-
-def _rss_kb(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
-
-
 def run_measured(command: list[str], env: dict[str, str]) -> dict:
     """Run `command`; its exit code, wall seconds, peak MB of its process tree, and its output."""
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    peak_kb = 0
-    stop = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak_kb
-        while not stop.is_set():
-            peak_kb = max(peak_kb, sum(_rss_kb(pid) for pid in _tree(process.pid)))
-            stop.wait(SAMPLE_EVERY)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
     out: list[bytes] = []
     err: list[bytes] = []
     readers = [
@@ -220,14 +187,13 @@ def run_measured(command: list[str], env: dict[str, str]) -> dict:
     ]
     for reader in readers:
         reader.start()
-    _pid, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    stop.set()
-    sampler.join()
+    with TreeMemory(process.pid, every=SAMPLE_EVERY) as memory:
+        _pid, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
     for reader in readers:
         reader.join()
     process.returncode = os.waitstatus_to_exitcode(status)
-    peak_kb = max(peak_kb, usage.ru_maxrss)  # Linux: kilobytes
+    peak_kb = max(memory.peak_kb, usage.ru_maxrss)  # Linux: kilobytes
     return {
         "command": command,
         "exit_code": process.returncode,

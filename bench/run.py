@@ -35,7 +35,6 @@ import os
 import platform
 import statistics
 import sys
-import threading
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -50,6 +49,7 @@ from browser_support import CHROMIUM_FLAGS, MAP_IFRAME, dashboard_server, find_c
 
 from bench.generate import generated_folder  # noqa: E402
 from bench.load import Expectations, load_test, run_once, summary_line  # noqa: E402
+from bench.memory import TreeMemory  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
 REPORT = REPO / "docs" / "bench_results.md"
@@ -162,56 +162,6 @@ class Skip(Exception):
 
 def data_folder(size: str) -> Path:
     return REPO / "data" if size == "bundled" else generated_folder(int(size))
-
-
-def process_tree(pid: int) -> list[int]:
-    """`pid` and all its descendants, from /proc."""
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        for task in Path(f"/proc/{current}/task").glob("*"):
-            try:
-                todo += [int(c) for c in (task / "children").read_text().split()]
-            except OSError:
-                pass
-    return found
-
-
-def status_kb(pid: int, field: str) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-class TreeMemory:
-    """Peak resident memory of a process and its children: the largest sum of their VmRSS seen (sampled
-    every 0.1 s), or the main process's own high-water mark (VmHWM) if that is larger."""
-
-    def __init__(self, pid: int):
-        self.pid, self.peak_kb, self._stop = pid, 0, threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def _sample(self):
-        while not self._stop.is_set():
-            self.peak_kb = max(self.peak_kb, sum(status_kb(p, "VmRSS") for p in process_tree(self.pid)))
-            self._stop.wait(0.1)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-
-    @property
-    def peak_mb(self) -> float:
-        return max(self.peak_kb, status_kb(self.pid, "VmHWM")) / 1024
 
 
 class Probe:
