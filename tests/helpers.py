@@ -54,3 +54,26 @@ def refuse_network(monkeypatch, *modules) -> None:
     monkeypatch.setattr(socket, "create_connection", refuse)
     for module in modules:
         monkeypatch.setattr(module, "make_nominatim_geocoder", refuse)
+
+
+# events.csv's columns in contract order, written out here rather than read from dashboard.schema, so that
+# the importers' output is checked against the contract as documented, not against itself.
+EVENTS_HEADER = (
+    "event_id",
+    "event_type",
+    "start_date",
+    "end_date",
+    "title",
+    "location",
+    "latitude",
+    "longitude",
+    "source_url",
+    "description",
+    "actor",
+    "route_id",
+    "route_seq",
+    "amount_usd",
+    "geo_precision",
+    "source_name",
+    "notes",
+)

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from helpers import EVENTS_HEADER
 
 from dashboard import cli
 from dashboard.config import load_settings
@@ -76,25 +77,6 @@ DATE_FORMS = {
     "long-d-month-yyyy": lambda d: f"{d.day} {d:%B} {d:%Y}",
     "day-first-slashes": lambda d: f"{d:%d/%m/%Y}",
 }
-EVENT_FIELDS = (
-    "event_id",
-    "event_type",
-    "start_date",
-    "end_date",
-    "title",
-    "location",
-    "latitude",
-    "longitude",
-    "source_url",
-    "description",
-    "actor",
-    "route_id",
-    "route_seq",
-    "amount_usd",
-    "geo_precision",
-    "source_name",
-    "notes",
-)
 
 
 def fixture_date(text: str) -> date:
@@ -121,7 +103,7 @@ def variant(tmp_path: Path, layout: str, date_form: str, quoting: int, bom: bool
 
 def rows_of(batch) -> dict[str, dict[str, str]]:
     return {
-        event_id: dict(zip(EVENT_FIELDS, next(csv.reader([line])), strict=True))
+        event_id: dict(zip(EVENTS_HEADER, next(csv.reader([line])), strict=True))
         for event_id, line in batch.events.items()
     }
 

@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from helpers import EVENTS_HEADER
 
 from dashboard import cli
 from dashboard.config import Settings, load_settings
@@ -112,30 +113,11 @@ CODEBOOK_V2 = (
     ]
     + ["DATEADDED", "SOURCEURL"]
 )
-EVENT_FIELDS = (
-    "event_id",
-    "event_type",
-    "start_date",
-    "end_date",
-    "title",
-    "location",
-    "latitude",
-    "longitude",
-    "source_url",
-    "description",
-    "actor",
-    "route_id",
-    "route_seq",
-    "amount_usd",
-    "geo_precision",
-    "source_name",
-    "notes",
-)
 
 
 def rows_of(batch) -> dict[str, dict[str, str]]:
     return {
-        event_id: dict(zip(EVENT_FIELDS, next(csv.reader([line])), strict=True))
+        event_id: dict(zip(EVENTS_HEADER, next(csv.reader([line])), strict=True))
         for event_id, line in batch.events.items()
     }
 

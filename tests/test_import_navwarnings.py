@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 
 import pytest
+from helpers import EVENTS_HEADER
 
 from dashboard import cli
 from dashboard.config import load_settings
@@ -27,25 +28,6 @@ SCRAPER_MAP = {
     "url": "link",
     "source_name": "issuer",
 }
-EVENT_FIELDS = (
-    "event_id",
-    "event_type",
-    "start_date",
-    "end_date",
-    "title",
-    "location",
-    "latitude",
-    "longitude",
-    "source_url",
-    "description",
-    "actor",
-    "route_id",
-    "route_seq",
-    "amount_usd",
-    "geo_precision",
-    "source_name",
-    "notes",
-)
 A = (21 + 23 / 60, 108 + 47.4 / 60)  # 21°23.00'N 108°47.40'E
 B = (21 + 23 / 60, 108 + 58 / 60)
 C = (21 + 15 / 60, 108 + 58 / 60)
@@ -150,7 +132,7 @@ def test_an_unreadable_area_stops_with_a_message(text, words):
 
 def rows_of(batch) -> dict[str, dict[str, str]]:
     return {
-        event_id: dict(zip(EVENT_FIELDS, next(csv.reader([line])), strict=True))
+        event_id: dict(zip(EVENTS_HEADER, next(csv.reader([line])), strict=True))
         for event_id, line in batch.events.items()
     }
 
