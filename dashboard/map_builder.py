@@ -435,12 +435,9 @@ def build_view_group(
                 DenseDotsLayer(dots, key_type, name=key_type).add_to(group)
     elif len(events):  # a few hundred at most: inline, which saves the map a round trip
         EventsLayer(event_feature_collection(events, cut, types, offsets)).add_to(group)
-    spec = view_spec(view, events, legs, cut, types, key, selection, offsets, card_base)
-    spec["story_leg"] = next(
-        (i for i, leg in enumerate(view.legs) if (leg.from_event_id, leg.to_event_id) == story_leg), None
-    )
-    spec["story_start"] = story_stop is not None and spec["story_leg"] is None  # the first stop: fly to it
-    ViewDone(spec).add_to(group)
+    ViewDone(
+        view_spec(view, events, legs, cut, types, key, selection, offsets, card_base, story_leg, story_stop)
+    ).add_to(group)
     return group
 
 
@@ -454,7 +451,11 @@ def view_spec(
     selection: Selection,
     offsets: Mapping[str, tuple[int, int]],
     card_base: str | None,
+    story_leg: tuple[str, str] | None = None,
+    story_stop: str | None = None,
 ) -> dict:
+    """What finishView needs: the view's name and count, its frames, the selection, and a story's step (the
+    index of the leg just flown among the view's legs, or at the first stop `story_start`)."""
     selected = None
     event = selection.event
     if event is not None and not pd.isna(event["latitude"]):
@@ -463,6 +464,7 @@ def view_spec(
             "offset": offsets.get(event["event_id"], (0, 0)),
             "card": card_fields(event, type_labels(types)),
         }
+    leg_index = next((i for i, leg in enumerate(view.legs) if (leg.from_event_id, leg.to_event_id) == story_leg), None)
     return {
         "key": key,
         "count": len(events),
@@ -471,6 +473,8 @@ def view_spec(
         "selected": selected,
         "pan_to_selected": selection.pan,
         "card_base": card_base,
+        "story_leg": leg_index,
+        "story_start": story_stop is not None and leg_index is None,  # the first stop: fly to it
     }
 
 

@@ -117,7 +117,7 @@ ui.render_warnings(data.dataset.warnings)
 
 
 @st.fragment(key="map")
-def map_panel(view: View) -> None:
+def map_panel() -> None:
     state = ps.filter_state(st.session_state)
     selected, pushes, pan = ps.map_selection(st.session_state, live_map.view_key(data, state))
     step = current_story_step()
@@ -143,7 +143,7 @@ def map_panel(view: View) -> None:
 def details_panel(view: View) -> None:
     step = current_story_step()
     if step is not None:
-        ui.render_story(step, data.types, on_move=on_story_move)
+        ui.render_story(step, on_move=on_story_move)
         if st.button("Close story", key="story_close"):
             ps.open_story(st.session_state, data, None)
             st.session_state.story_picker = None  # the sidebar is not part of this rerun, so this is allowed
@@ -196,7 +196,7 @@ def view_panel() -> None:
     ui.render_summary(view, state.start, state.end)
     map_column, details_column = st.columns([3, 2])
     with map_column:
-        map_panel(view)  # first, so that nothing below delays the map
+        map_panel()  # first, so that nothing below delays the map
     with details_column:
         details_panel(view)
     below_panel(view)

@@ -284,7 +284,7 @@ def render_story_picker(routes: Mapping[str, int], on_change: Callable[[], None]
     )
 
 
-def render_story(step: StoryStep, types: Mapping[str, EventType], on_move: Callable[[int], None]) -> None:
+def render_story(step: StoryStep, on_move: Callable[[int], None]) -> None:
     """The open story: where we are, the leg just flown, Previous / Next (← / →), what else happened that day."""
     st.markdown(f"**Story: {escape_markdown(step.route_id)}** · stop {step.number} of {step.total}")
     back, forward = st.columns(2)

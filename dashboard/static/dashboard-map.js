@@ -387,7 +387,7 @@
       canvas.height = size.y * ratio;
       canvas.style.width = size.x + "px";
       canvas.style.height = size.y + "px";
-      var ctx = canvas.getContext("2d"), lat = this._data.lat, lon = this._data.lon;
+      var ctx = canvas.getContext("2d"), lat = this._data.lat;
       ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
       var style = styleOf(this._type), radius = config.dot_radius;
       // One pre-rendered dot stamped with drawImage: software rasterising 100,000 arcs takes seconds.
