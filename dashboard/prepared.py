@@ -8,15 +8,22 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
+import pandas as pd
+
 from .config import Settings, load_settings
 from .filters import FilterState, View, select_view
 from .loading import Dataset, load_dataset
 from .routes import Leg, build_legs, display_cut
-from .schema import EVENT_TYPES, EVENTS_FILE, GEOCODE_CACHE_FILE, LOCATIONS_FILE, ZONES_FILE, EventType
+from .schema import (
+    ACTOR_SEPARATOR,
+    EVENTS_FILE,
+    GEOCODE_CACHE_FILE,
+    LOCATIONS_FILE,
+    TYPES_FILE,
+    ZONES_FILE,
+    EventType,
+)
 from .story import story_routes
-
-TYPES_FILE = "types.csv"
-ACTOR_SEPARATOR = "; "  # several actors of one event, as the importers write them  # optional: event types a data folder declares beyond the built-in four
 
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity: one instance per load
@@ -54,10 +61,10 @@ def prepare(data_dir: str, stamp: tuple) -> PreparedData:
     """Load and check the data folder once; `stamp` keys the page's cache and names the load."""
     settings = load_settings(data_dir)
     dataset = load_dataset(settings)
-    events = dataset.events.reset_index(drop=True)
-    if events is not dataset.events:
-        dataset.events = events
-    types = dict(getattr(dataset, "types", None) or EVENT_TYPES)
+    if not dataset.events.index.equals(pd.RangeIndex(len(dataset.events))):
+        dataset.events = dataset.events.reset_index(drop=True)  # a dense dot names its event by position
+    events = dataset.events
+    types = dict(dataset.types)
     return PreparedData(
         dataset=dataset,
         legs=build_legs(events, settings.geodesic_step_km),
