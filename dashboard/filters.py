@@ -10,7 +10,7 @@ import pandas as pd
 
 from .loading import Zone
 from .routes import Leg
-from .schema import EVENT_TYPES
+from .schema import ACTOR_SEPARATOR, EVENT_TYPES
 
 
 @dataclass(frozen=True)
@@ -48,9 +48,10 @@ def apply_filters(events: pd.DataFrame, state: FilterState) -> pd.DataFrame:
     if state.types:
         mask &= events["event_type"].isin(state.types)
     if state.actors:
-        # An event may name several actors, joined by "; " (as imported ACLED events do): any one matches.
+        # An event may name several actors (as imported ACLED events do): any one of them matches.
         names = "|".join(re.escape(a) for a in state.actors)
-        mask &= events["actor"].str.contains(rf"(?:^|; )(?:{names})(?:;|$)", regex=True)
+        sep = re.escape(ACTOR_SEPARATOR)
+        mask &= events["actor"].str.contains(rf"(?:^|{sep})(?:{names})(?:{sep}|$)", regex=True)
     needle = state.text.strip()
     if needle:
         # regex=False: a user's "(" or "*" is text to find, not a pattern that could fail or run for ages

@@ -131,7 +131,7 @@ EVENT_COLUMNS: tuple[Column, ...] = (
         "source_name names the source.",
     ),
     Column("description", "text", False, "What happened, in a sentence or two."),
-    Column("actor", "text", False, "Who acted (a government, a military command, a company)."),
+    Column("actor", "text", False, "Who acted (a government, a military command, a company); several as 'A; B'."),
     Column("route_id", "text", False, "Groups tour stops into one route."),
     Column("route_seq", "int", False, "Order of a stop within its route: 1, 2, 3 ..."),
     Column("amount_usd", "money", False, "Value of an arms sale in US dollars, digits only."),
@@ -177,6 +177,7 @@ LOCATIONS_FILE = "locations.csv"
 ZONES_FILE = "zones.geojson"
 GEOCODE_CACHE_FILE = "geocode_cache.csv"
 TYPES_FILE = "types.csv"
+ACTOR_SEPARATOR = "; "  # between the actors of one event in the actor column (as the importers write them)
 GEOCODE_CACHE_COLUMNS = ("name", "latitude", "longitude", "display_name", "source")
 
 PRECISION_LABELS = {1: "exact place", 2: "near a place", 3: "region only"}

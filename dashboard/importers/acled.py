@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..schema import EVENT_TYPES, EXTRA_TYPE_PALETTE, EventType, declared_type
+from ..schema import ACTOR_SEPARATOR, EVENT_TYPES, EXTRA_TYPE_PALETTE, EventType, declared_type
 from ..validation import Problem
 from .common import (
     ImportBatch,
@@ -264,7 +264,7 @@ def _finish(event: _Event, batch: ImportBatch, options: ImportOptions) -> None:
         longitude=format_coordinate(lon),
         source_url="",
         description=values.get("notes", ""),
-        actor="; ".join(event.actors),
+        actor=ACTOR_SEPARATOR.join(event.actors),
         geo_precision=precision,
         source_name=values.get("source", "") or NO_SOURCE_NAMED,
         notes=_notes(values),
