@@ -185,13 +185,17 @@
     L.DomEvent.on(container, "mousedown", keyboard._onMouseDown, keyboard);
   }
 
+  // A response from the dashboard's own server, read as `as` ("json" or "arrayBuffer"); an error status fails.
+  function fetchFrom(url, as) {
+    return fetch(url).then(function (r) {
+      if (!r.ok) throw new Error("map data not loaded from " + url + ": HTTP " + r.status);
+      return r[as]();
+    });
+  }
+
   function withData(source) {
     // `source` is the data itself, or the URL of a payload the dashboard serves from memory.
-    if (typeof source !== "string") return Promise.resolve(source);
-    return fetch(source).then(function (r) {
-      if (!r.ok) throw new Error("map data not loaded: HTTP " + r.status);
-      return r.json();
-    });
+    return typeof source === "string" ? fetchFrom(source, "json") : Promise.resolve(source);
   }
 
   function pending(group, promise) {
@@ -446,10 +450,10 @@
   function cardFor(row, data) {
     if (data.cards) return Promise.resolve(data.cards[data.row.indexOf(row)]);  // a standalone file
     if (cardCache[row]) return Promise.resolve(cardCache[row]);
-    return fetch(config.card_base + "/" + row).then(function (r) {
-      if (!r.ok) throw new Error("HTTP " + r.status);
-      return r.json();
-    }).then(function (fields) { cardCache[row] = fields; return fields; });
+    return fetchFrom(config.card_base + "/" + row, "json").then(function (fields) {
+      cardCache[row] = fields;
+      return fields;
+    });
   }
 
   function hoverDot(e) {
@@ -464,11 +468,7 @@
   }
 
   function withDots(source) {
-    if (typeof source !== "string") return Promise.resolve(source);
-    return fetch(source).then(function (r) {
-      if (!r.ok) throw new Error("map data not loaded: HTTP " + r.status);
-      return r.arrayBuffer();
-    }).then(unpack);
+    return typeof source === "string" ? fetchFrom(source, "arrayBuffer").then(unpack) : Promise.resolve(source);
   }
 
   function addDenseDots(group, source, eventType) {
