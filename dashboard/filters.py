@@ -26,12 +26,22 @@ class FilterState:
 
 @dataclass(frozen=True)
 class View:
-    """The events, legs and zones a filter leaves, and the size of the whole data set."""
+    """The events, legs and zones a filter leaves, and the size of the whole data set.
+
+    `count` is how many events the filter leaves; `events` holds them all unless the view is `binned`
+    (too many to draw one by one: the map then asks the engine for counts per cell, and `events` holds
+    only the route stops in view)."""
 
     events: pd.DataFrame
     legs: list[Leg] = field(default_factory=list)
     zones: list[Zone] = field(default_factory=list)
     total: int = 0
+    count: int | None = None  # None: len(events)
+    binned: bool = False
+
+    @property
+    def size(self) -> int:
+        return len(self.events) if self.count is None else self.count
 
     @property
     def distance_km(self) -> float:

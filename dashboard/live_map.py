@@ -7,12 +7,15 @@ import hashlib
 from functools import lru_cache
 
 import folium
+import pandas as pd
 
+from . import queries as q
+from .binning import BinnedView
 from .filters import FilterState
-from .map_builder import BASEMAP_ASSET, Selection, build_base_map, build_view_group
+from .map_builder import BASEMAP_ASSET, Selection, build_base_map, build_view_group, cells_extent
 from .offline import localize_assets
 from .prepared import PreparedData, view_of
-from .serving import IFRAME_BASE, PAYLOADS, asset_url
+from .serving import BINS, IFRAME_BASE, PAYLOADS, asset_url
 
 VIEW_GROUPS_KEPT = 64  # distinct (view, selection) groups; each holds URLs and small inline data only
 
@@ -46,17 +49,26 @@ def view_group(
     """The feature group of one view with one selection. Cached: the same view renders the same script,
     so a rerun that changes nothing on the map swaps nothing in the map. (`pushes` only keys the cache.)"""
     view = view_of(data, state)
-    rows = view.events[view.events["event_id"] == selected] if selected else view.events.iloc[:0]
-    selection = Selection(rows.iloc[0] if len(rows) else None, pan=pan)
+    selection = Selection(data.event_in_view(view, state, selected), pan=pan)
+    key = view_key(data, state)
     group = build_view_group(
         view,
         data.cut,
         data.types,
-        key=view_key(data, state),
+        key=key,
         selection=selection,
         card_base=f"{IFRAME_BASE}/card/{data.data_key}",
         publish=publish,
         story_leg=story_leg,
         story_stop=story_stop,
+        bins=binned_source(data, state, key) if view.binned else None,
     )
     return localize_assets(group)
+
+
+def binned_source(data: PreparedData, state: FilterState, key: str) -> tuple[str, pd.DataFrame]:
+    """Register the view with the server's bins route; the URL the map asks, and the cells that frame it."""
+    extent = cells_extent(data.store.frame(q.longitude_cells(state, data.cut)))
+    located = int(extent["events"].sum())
+    BINS.register(key, BinnedView(data.store, state, data.cut, tuple(data.types), key, located))
+    return f"{IFRAME_BASE}/bins/{key}", extent

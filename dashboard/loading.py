@@ -7,7 +7,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from .schema import (
     EVENT_COLUMNS,
     EVENT_TYPES,
     EVENTS_FILE,
+    EVENTS_PARQUET_FILE,
     GEOCODE_CACHE_FILE,
     LOCATION_COLUMNS,
     LOCATIONS_FILE,
@@ -94,14 +95,15 @@ def read_text_file(path: Path, settings: Settings) -> tuple[str | None, list[Pro
     return text, []
 
 
-def _too_big(name: str, size: int, settings: Settings) -> Problem:
-    limit = settings.max_file_bytes // (1024 * 1024)
+def _too_big(name: str, size: int, settings: Settings, events: bool = False) -> Problem:
+    limit = (settings.max_events_bytes if events else settings.max_file_bytes) // (1024 * 1024)
+    variable = "DASHBOARD_MAX_EVENTS_MB" if events else "DASHBOARD_MAX_FILE_MB"
     return Problem(
         name,
         None,
         None,
         f"{size:,} bytes",
-        f"file is larger than the {limit} MB limit (set DASHBOARD_MAX_FILE_MB to raise it)",
+        f"file is larger than the {limit:,} MB limit (set {variable} to raise it)",
     )
 
 
@@ -140,11 +142,13 @@ def _parser_problem(name: str, text: str, exc: Exception) -> Problem:
     return Problem(name, row, None, "", "cannot parse the CSV: " + message)
 
 
-def read_zones(
-    path: Path, settings: Settings, event_ids: Collection[str] | pd.Series | None
-) -> tuple[list[Zone], list[Problem]]:
+# Which of some event ids exist: a set of every id, a Series of them, or a lookup (a query of the events).
+IdLookup = Collection[str] | pd.Series | Callable[[set[str]], set[str]]
+
+
+def read_zones(path: Path, settings: Settings, event_ids: IdLookup | None) -> tuple[list[Zone], list[Problem]]:
     """The drill zones; a missing zones file means no zones, not an error. `event_ids`: see validate_zones
-    (a Series of a million ids is looked up once for the zones' ids, not turned into a set of a million)."""
+    (a Series of a million ids, or a lookup, is asked once for the zones' ids, never turned into a set)."""
     if not path.exists():
         return [], []
     text, problems = read_text_file(path, settings)
@@ -156,7 +160,7 @@ def read_zones(
         return [], [
             Problem(path.name, exc.lineno, None, exc.msg, f"not valid JSON (line {exc.lineno}, column {exc.colno})")
         ]
-    if isinstance(event_ids, pd.Series):
+    if isinstance(event_ids, pd.Series) or callable(event_ids):
         event_ids = _ids_present(data, event_ids)
     problems = validate_zones(data, path.name, event_ids)
     if errors_only(problems):
@@ -177,7 +181,7 @@ def read_zones(
     return zones, problems
 
 
-def _ids_present(data: object, event_ids: pd.Series) -> set[str]:
+def _ids_present(data: object, event_ids: pd.Series | Callable[[set[str]], set[str]]) -> set[str]:
     """The event_ids the zones name (as validate_zones reads them) that are among `event_ids`."""
     features = data.get("features") if isinstance(data, dict) else None
     named = set()
@@ -188,6 +192,8 @@ def _ids_present(data: object, event_ids: pd.Series) -> set[str]:
     named.discard("")
     if not named:
         return set()
+    if callable(event_ids):
+        return event_ids(named)
     candidates = pd.Series(sorted(named), dtype=str)
     return set(candidates[candidates.isin(event_ids)])
 
@@ -224,13 +230,20 @@ def check_dataset(settings: Settings) -> list[Problem]:
     return problems
 
 
-def _read_folder(settings: Settings, keep_events: bool) -> tuple[Dataset | None, list[Problem]]:
-    """The dataset (None if an error stops it, or if `keep_events` is false) and every problem found."""
+EventSink = Callable[[pd.DataFrame], None]
+
+
+def stream_dataset(settings: Settings, sink: EventSink) -> tuple[Dataset | None, list[Problem]]:
+    """Check the folder as `load_dataset` does, handing each checked, typed piece of the events to `sink`
+    (in file order, the index being each event's record number) instead of keeping them: the dataset comes
+    back without its events. None if an error stops it, with every problem found."""
+    return _read_folder(settings, keep_events=False, sink=sink)
+
+
+def _read_places_and_types(settings: Settings) -> tuple[pd.DataFrame, dict[str, EventType], list[Problem]]:
+    """locations.csv and types.csv, checked."""
     data_dir = settings.data_dir
     problems: list[Problem] = []
-    if not data_dir.is_dir():
-        return None, [Problem(str(data_dir), None, None, str(data_dir), "data folder not found")]
-
     raw_locations, found = read_csv_strings(data_dir / LOCATIONS_FILE, settings, LOCATION_COLUMNS)
     problems += found
     locations = pd.DataFrame(columns=["name", "latitude", "longitude", "country", "aliases"])
@@ -241,18 +254,44 @@ def _read_folder(settings: Settings, keep_events: bool) -> tuple[Dataset | None,
     types, found = read_types(data_dir / TYPES_FILE, settings)
     problems += found
 
+    return locations, types, problems
+
+
+def load_folder_without_events(settings: Settings, event_ids: IdLookup) -> Dataset:
+    """Everything but the events (whose checked copy the engine queries): places, types and zones, the
+    zones checked against `event_ids`. Raises DataError with every problem."""
+    data_dir = settings.data_dir
+    if not data_dir.is_dir():
+        raise DataError([Problem(str(data_dir), None, None, str(data_dir), "data folder not found")])
+    locations, types, problems = _read_places_and_types(settings)
+    zones, found = read_zones(data_dir / ZONES_FILE, settings, event_ids)
+    problems += found
+    if errors_only(problems):
+        raise DataError(problems)
+    return Dataset(pd.DataFrame(), locations, zones, data_dir, problems, types)
+
+
+def _read_folder(
+    settings: Settings, keep_events: bool, sink: EventSink | None = None
+) -> tuple[Dataset | None, list[Problem]]:
+    """The dataset (None if an error stops it, or if neither `keep_events` nor `sink`) and every problem found."""
+    data_dir = settings.data_dir
+    if not data_dir.is_dir():
+        return None, [Problem(str(data_dir), None, None, str(data_dir), "data folder not found")]
+
+    locations, types, problems = _read_places_and_types(settings)
     gazetteer, cache = Gazetteer(locations), read_cache(data_dir / GEOCODE_CACHE_FILE)
-    events, event_ids, found = read_events(data_dir / EVENTS_FILE, settings, types, gazetteer, cache, keep_events)
+    events, event_ids, found = read_events(events_path(data_dir), settings, types, gazetteer, cache, keep_events, sink)
     problems += found
 
     # without events every zone would be "unknown event": noise; other zone problems are still real
     zones, found = read_zones(data_dir / ZONES_FILE, settings, event_ids)
     problems += found
 
-    if errors_only(problems) or events is None:
+    if errors_only(problems) or (events is None and sink is None):
         return None, problems
     dataset = Dataset(
-        events=events.reset_index(drop=True),
+        events=events.reset_index(drop=True) if events is not None else pd.DataFrame(),
         locations=locations,
         zones=zones,
         data_dir=data_dir,
@@ -262,6 +301,12 @@ def _read_folder(settings: Settings, keep_events: bool) -> tuple[Dataset | None,
     return dataset, problems
 
 
+def events_path(data_dir: Path) -> Path:
+    """The folder's events: events.parquet (as `import --format parquet` writes it) or events.csv."""
+    parquet = data_dir / EVENTS_PARQUET_FILE
+    return parquet if parquet.exists() else data_dir / EVENTS_FILE
+
+
 def read_events(
     path: Path,
     settings: Settings,
@@ -269,26 +314,77 @@ def read_events(
     gazetteer: Gazetteer,
     cache: dict,
     keep: bool = True,
+    sink: EventSink | None = None,
 ) -> tuple[pd.DataFrame | None, pd.Series | None, list[Problem]]:
-    """events.csv checked and typed, EVENT_CHUNK_ROWS records at a time, with blank coordinates filled.
+    """events.csv (or events.parquet) checked and typed, EVENT_CHUNK_ROWS records at a time, with blank
+    coordinates filled.
 
     Returns the typed frame (None when `keep` is false or the file cannot be read), every event_id (for
     the zones; None when the file cannot be read) and the problems: the same ones, found the same way,
-    whether the frame is kept or not. Without `keep`, the free-text columns are dropped piece by piece.
+    whether the frame is kept or not. Without `keep` or a `sink`, the free-text columns are dropped piece
+    by piece; a `sink` gets every typed piece, whole, and nothing is kept.
     """
     name = path.name
-    problems = check_text_file(path, settings)
-    if problems:
+    if path.suffix == ".parquet" and (path.parent / EVENTS_FILE).exists():
+        return None, None, [Problem(name, None, None, str(path.parent), BOTH_EVENT_FILES)]
+    header, pieces_of_text, problems = _event_pieces(path, settings)
+    if header is None:
         return None, None, problems
-    header, problem = read_header(path)
-    if problem is not None:
-        return None, None, [problem]
-    problems = check_header(header, EVENT_COLUMNS, name)
-    if errors_only(problems):
-        return None, None, problems
-    check = EventsCheck(EVENTS_FILE, types)
+    check = EventsCheck(name, types)
     pieces: list[pd.DataFrame] = []
     try:
+        for raw in pieces_of_text:
+            if not keep and sink is None:  # nothing checks the free text: drop it before the checks copy it
+                raw = raw.drop(columns=[c for c in FREE_TEXT_COLUMNS if c in raw.columns])
+            typed, found = check.chunk(raw)
+            problems += found
+            problems += fill_coordinates(typed, gazetteer, cache, name)
+            if sink is not None:
+                sink(typed)
+            elif keep:
+                pieces.append(typed)
+    except (pd.errors.ParserError, csv.Error) as exc:
+        return None, None, [_parser_problem(name, "", exc)]
+    except ParquetProblem as exc:
+        return None, None, [exc.problem]
+    problems += check.finish()
+    if not keep:
+        return None, check.ids, problems
+    if len(pieces) == 1:
+        events = pieces[0]
+    else:  # several pieces; or none, for a file with a header and no records
+        events = pd.concat(pieces) if pieces else check.chunk(pd.DataFrame(columns=header, dtype=str))[0]
+    return events, events["event_id"], problems
+
+
+BOTH_EVENT_FILES = (
+    "the folder holds both events.csv and events.parquet: keep one (`import --format parquet` replaces the CSV)"
+)
+
+
+class ParquetProblem(Exception):
+    def __init__(self, problem: Problem):
+        self.problem = problem
+
+
+def _event_pieces(path: Path, settings: Settings) -> tuple[list[str] | None, Iterator[pd.DataFrame], list[Problem]]:
+    """The events file's header and its records as string frames of EVENT_CHUNK_ROWS, each indexed by record
+    number; or no header and the problems that stop the read. A Parquet file's rows are numbered as in the
+    events.csv it stands for (the first event is row 2), so a message reads the same from either."""
+    name = path.name
+    if path.suffix == ".parquet":
+        return _parquet_pieces(path, settings)
+    problems = check_text_file(path, settings, events=True)
+    if problems:
+        return None, iter(()), problems
+    header, problem = read_header(path)
+    if problem is not None:
+        return None, iter(()), [problem]
+    problems = check_header(header, EVENT_COLUMNS, name)
+    if errors_only(problems):
+        return None, iter(()), problems
+
+    def pieces() -> Iterator[pd.DataFrame]:
         # every column is parsed (with usecols the parser would let a row with too many fields pass)
         with pd.read_csv(
             path,
@@ -300,33 +396,52 @@ def read_events(
         ) as reader:
             for raw in reader:
                 raw.columns = [str(c).strip() for c in raw.columns]
-                if not keep:  # nothing checks the free text: drop it before the checks copy the piece
-                    raw = raw.drop(columns=[c for c in FREE_TEXT_COLUMNS if c in raw.columns])
-                typed, found = check.chunk(raw)
-                problems += found
-                problems += fill_coordinates(typed, gazetteer, cache)
-                if keep:
-                    pieces.append(typed)
-    except (pd.errors.ParserError, csv.Error) as exc:
-        return None, None, [_parser_problem(name, "", exc)]
-    problems += check.finish()
-    if not keep:
-        return None, check.ids, problems
-    if len(pieces) == 1:
-        events = pieces[0]
-    else:  # several pieces; or none, for a file with a header and no records
-        events = pd.concat(pieces) if pieces else check.chunk(pd.DataFrame(columns=header, dtype=str))[0]
-    return events, events["event_id"], problems
+                yield raw
+
+    return header, pieces(), problems
 
 
-def check_text_file(path: Path, settings: Settings) -> list[Problem]:
+def _parquet_pieces(path: Path, settings: Settings) -> tuple[list[str] | None, Iterator[pd.DataFrame], list[Problem]]:
+    import pyarrow.parquet as pq
+
+    name = path.name
+    if not path.is_file():
+        return None, iter(()), [Problem(name, None, None, str(path), "file not found")]
+    size = path.stat().st_size
+    if size > settings.max_events_bytes:
+        return None, iter(()), [_too_big(name, size, settings, events=True)]
+    try:
+        parquet = pq.ParquetFile(path)
+    except Exception as exc:  # pyarrow raises several kinds for a file that is not Parquet
+        return None, iter(()), [Problem(name, None, None, str(path), f"not a readable Parquet file ({exc})")]
+    header = list(parquet.schema_arrow.names)
+    problems = check_header(header, EVENT_COLUMNS, name)
+    if errors_only(problems):
+        return None, iter(()), problems
+
+    def pieces() -> Iterator[pd.DataFrame]:
+        first = 0
+        try:
+            for batch in parquet.iter_batches(batch_size=EVENT_CHUNK_ROWS):
+                # as the CSV's text: every value a string, a missing one blank
+                raw = batch.to_pandas().astype(object).fillna("").astype(str)
+                raw.index = pd.RangeIndex(first, first + len(raw))
+                first += len(raw)
+                yield raw
+        except OSError as exc:
+            raise ParquetProblem(Problem(name, first + 2, None, str(path), f"unreadable Parquet data ({exc})")) from exc
+
+    return header, pieces(), problems
+
+
+def check_text_file(path: Path, settings: Settings, events: bool = False) -> list[Problem]:
     """`read_text_file`'s checks (missing, too big, not UTF-8, empty) without holding the file in memory."""
     name = path.name
     if not path.is_file():
         return [Problem(name, None, None, str(path), "file not found")]
     size = path.stat().st_size
-    if size > settings.max_file_bytes:
-        return [_too_big(name, size, settings)]
+    if size > (settings.max_events_bytes if events else settings.max_file_bytes):
+        return [_too_big(name, size, settings, events)]
     decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
     offset = lines = 0
     blank, first = True, True
@@ -379,7 +494,7 @@ def _delimiter_problem(name: str, header: list[str]) -> Problem | None:
     return None
 
 
-def fill_coordinates(events: pd.DataFrame, gazetteer: Gazetteer, cache: dict) -> list[Problem]:
+def fill_coordinates(events: pd.DataFrame, gazetteer: Gazetteer, cache: dict, file: str = EVENTS_FILE) -> list[Problem]:
     """Fill blank coordinates from the gazetteer or cache, in place; a problem for each row left blank."""
     blank = events["latitude"].isna() & events["longitude"].isna()
     if not blank.any():
@@ -392,7 +507,7 @@ def fill_coordinates(events: pd.DataFrame, gazetteer: Gazetteer, cache: dict) ->
             if events.at[index, "location"]:  # a blank location is reported already
                 problems.append(
                     Problem(
-                        EVENTS_FILE,
+                        file,
                         int(index) + 2,
                         "location",
                         events.at[index, "location"],

@@ -50,12 +50,17 @@ MAP_LOOK = {
         "selected": "#ff8f00",  # orange: no event type uses it
         "story_leg": "#ff8f00",  # the leg a story step has just flown, in the selection's colour
         "dot_outline": "rgba(255,255,255,0.85)",
+        "bin_outline": "#ffffff",
+        "bin_text": "#ffffff",
+        "bin_text_shadow": "rgba(0,0,0,0.75)",
     },
     "basemap": {"color": "#8a8f94", "weight": 0.6, "fillColor": "#f3efe6", "fillOpacity": 1},
     "halo_m": {"2": 25_000, "3": 120_000},  # halo radius for 'near a place' and 'region only'
     "ring": {"size": 34},  # the selection ring, in pixels
     "dot_radius": 3.5,  # dense dots, in pixels
     "pick_px": 6,  # a click this close to a dense dot picks it
+    "bin_px": {"min": 9, "max": 26},  # a cell's disc: radius grows with the log of its count
+    "bin_zoom_step": 2,  # a click on a cell zooms in this many levels, centred on it
     "fit_max_zoom": FIT_MAX_ZOOM,
     "legend_open_min_px": 700,  # a narrower map starts with the legend folded, so it hides no stops
     "fallback_type": {"color": "#555555", "radius": 6, "label": "Other"},
@@ -122,6 +127,12 @@ class DenseDotsLayer(MapCall):
     """Many events of one type on one canvas; a click fetches the card of the nearest dot."""
 
     js_function = "addDenseDots"
+
+
+class BinsLayer(MapCall):
+    """Counts per cell of the visible map, split by type, asked of the server at each pan and zoom."""
+
+    js_function = "addBins"
 
 
 class ViewDone(MapCall):
@@ -249,7 +260,9 @@ def view_bounds(events: pd.DataFrame, legs: list[dict], cut: float) -> list[list
 FOCUS_GAP_DEG = 30.0  # events this far apart in longitude, with nothing between, are separate clusters
 
 
-def focus_bounds(events: pd.DataFrame, legs: list[dict], cut: float) -> list[list[float]] | None:
+def focus_bounds(
+    events: pd.DataFrame, legs: list[dict], cut: float, weights: str | None = None
+) -> list[list[float]] | None:
     """The first frame: the cluster of longitudes holding the most events (with the legs inside it), so a
     few far-off dots (arms sales in Washington) do not shrink the tour to a speck. None when the events
     are one cluster already. Whatever lies outside stays reachable: the map counts it and offers to show all."""
@@ -263,7 +276,11 @@ def focus_bounds(events: pd.DataFrame, legs: list[dict], cut: float) -> list[lis
     if not len(breaks):
         return None
     clusters = np.split(np.arange(len(sorted_lons)), breaks)
-    biggest = max(clusters, key=len)
+    if weights is None:
+        biggest = max(clusters, key=len)
+    else:  # rows standing for many events each (cells of a binned view)
+        counts = located[weights].to_numpy()[order]
+        biggest = max(clusters, key=lambda c: counts[c].sum())
     west, east = sorted_lons[biggest[0]], sorted_lons[biggest[-1]]
     lats = located["latitude"].to_numpy()[order][biggest]
     path = np.array([p for leg in legs for p in leg["path"]] or np.empty((0, 2)))
@@ -400,8 +417,12 @@ def build_view_group(
     publish: Callable[[bytes], str] | None = None,
     story_leg: tuple[str, str] | None = None,
     story_stop: str | None = None,
+    bins: tuple[str, pd.DataFrame] | None = None,
 ) -> folium.FeatureGroup:
     """Everything one view draws, as one feature group for `st_folium(feature_group_to_add=...)`.
+
+    A binned view (`view.binned`) draws its route stops, legs and zones, and a layer that asks `bins[0]` for
+    counts per cell at every pan and zoom; `bins[1]` (`cells_extent`) frames it.
 
     `publish` turns the dense dots into a URL the map fetches; without it, everything is inlined (as a
     standalone file needs). Rich views are always inlined: a few hundred events, no round trip. `key` names the view; the map reports it in window.__dmPainted."""
@@ -409,6 +430,8 @@ def build_view_group(
     group = _fixed(folium.FeatureGroup(name="Events in view", control=False), "view")
     located = view.events["latitude"].notna() & view.events["longitude"].notna()
     dense = int(located.sum()) > RICH_LIMIT
+    if view.binned and bins is not None:
+        return _binned_group(group, view, cut, types, key, selection, card_base, story_leg, story_stop, bins)
     # Dense views copy only the three columns they draw: copying 17 columns of 100,000 rows costs more.
     events = view.events.loc[located, ["event_type", "latitude", "longitude"]] if dense else view.events[located]
     offsets = {} if dense else spread_offsets(events)
@@ -439,6 +462,32 @@ def build_view_group(
         view_spec(view, events, legs, cut, types, key, selection, offsets, card_base, story_leg, story_stop)
     ).add_to(group)
     return group
+
+
+def _binned_group(group, view, cut, types, key, selection, card_base, story_leg, story_stop, bins):
+    url, extent = bins
+    events = view.events.dropna(subset=["latitude", "longitude"])  # the route stops in view: rich
+    legs = leg_payload(view.legs, cut)
+    if legs:
+        RouteLayer(legs).add_to(group)
+    if view.zones:
+        ZonesLayer(zone_feature_collection(view.zones, cut, view.events, types)).add_to(group)
+    BinsLayer(url, list(types)).add_to(group)
+    if len(events):
+        EventsLayer(event_feature_collection(events, cut, types)).add_to(group)
+    spec = view_spec(view, events, legs, cut, types, key, selection, {}, card_base, story_leg, story_stop)
+    spec.update(count=view.size, bounds=view_bounds(extent, legs, cut), focus=focus_bounds(extent, legs, cut, "events"))
+    ViewDone(spec).add_to(group)
+    return group
+
+
+def cells_extent(cells: pd.DataFrame) -> pd.DataFrame:
+    """`queries.longitude_cells` as points for `view_bounds` and `focus_bounds`: each cell's southernmost
+    and northernmost event, the first carrying the cell's count."""
+    middle = cells["cell"] + 0.5
+    south = pd.DataFrame({"latitude": cells["south"], "longitude": middle, "events": cells["events"]})
+    north = pd.DataFrame({"latitude": cells["north"], "longitude": middle, "events": 0})
+    return pd.concat([south, north], ignore_index=True)
 
 
 def view_spec(

@@ -20,10 +20,12 @@ from streamlit_folium import st_folium
 
 from dashboard import live_map, serving, ui
 from dashboard import page_state as ps
+from dashboard import queries as q
 from dashboard.config import load_settings
 from dashboard.errors import DashboardError, DataError
+from dashboard.event_store import EngineChoice
 from dashboard.export import build_feature_collection, events_csv, to_geojson_text
-from dashboard.filters import View
+from dashboard.filters import FilterState, View
 from dashboard.map_builder import build_standalone_map, load_basemap_json
 from dashboard.offline import standalone_html
 from dashboard.prepared import PreparedData, data_stamp, prepare, view_of
@@ -31,25 +33,34 @@ from dashboard.selection import RETURNED_OBJECTS
 from dashboard.story import StoryStep, story_step
 
 MAP_HEIGHT = 640  # px: a laptop screen shows the map and the details beside it
+# Downloads are built in the server's memory when pressed: past this many events, `python -m dashboard
+# export` (streamed from the engine) is the way.
+DOWNLOAD_LIMIT = 100_000
+SAME_DAY_LIMIT = 200  # a story step lists at most this many other events of its day
 
 
-def data_dir_argument() -> str | None:
+def argument(name: str) -> str | None:
     args = sys.argv[1:]
-    return args[args.index("--data-dir") + 1] if "--data-dir" in args[:-1] else None
+    return args[args.index(name) + 1] if name in args[:-1] else None
 
 
-def view_downloads(view: View, data: PreparedData) -> dict:
+def view_downloads(view: View, data: PreparedData, state: FilterState) -> dict:
     """Label -> (builder, file name, MIME type): the CSV, the GeoJSON (as `python -m dashboard export`)
-    and a self-contained HTML map of the view."""
+    and a self-contained HTML map of the view, each queried when its button is pressed."""
+
+    def whole_view() -> View:
+        rows = data.store.frame(q.rows(state)).set_index(q.ROW, drop=False)
+        return View(rows, view.legs, view.zones, view.total)
+
     return {
-        "Download CSV": (lambda: events_csv(view.events), "events_in_view.csv", "text/csv"),
+        "Download CSV": (lambda: events_csv(whole_view().events), "events_in_view.csv", "text/csv"),
         "Download GeoJSON": (
-            lambda: to_geojson_text(build_feature_collection(view.events, view.legs, view.zones)),
+            lambda: to_geojson_text(build_feature_collection(whole_view().events, view.legs, view.zones)),
             "events_in_view.geojson",
             "application/geo+json",
         ),
         "Download map (HTML)": (
-            lambda: standalone_html(build_standalone_map(view, data.cut, data.types, load_basemap_json())),
+            lambda: standalone_html(build_standalone_map(whole_view(), data.cut, data.types, load_basemap_json())),
             "map_in_view.html",
             "text/html",
         ),
@@ -57,7 +68,8 @@ def view_downloads(view: View, data: PreparedData) -> dict:
 
 
 st.set_page_config(page_title="Taiwan Strait & Pacific events", page_icon="🗺️", layout="wide")
-settings = load_settings(data_dir_argument())
+settings = load_settings(argument("--data-dir"))
+engine = EngineChoice.from_env(argument("--engine"), argument("--spark-master"))
 if not serving.routes_mounted():
     st.error(
         "The map's files are served by the dashboard's own server. Start it with "
@@ -67,11 +79,13 @@ if not serving.routes_mounted():
 serving.configure(settings.max_payload_bytes)
 try:
     # cache_resource, not cache_data: one shared, read-only copy instead of unpickling 100,000 rows a rerun
-    data = st.cache_resource(prepare, show_spinner="Loading data…")(str(settings.data_dir), data_stamp(settings))
+    data = st.cache_resource(prepare, show_spinner="Opening the data (a new or changed folder is checked first)…")(
+        str(settings.data_dir), data_stamp(settings), engine
+    )
 except DataError as exc:
     ui.render_data_errors(exc.problems, str(settings.data_dir), settings.max_problems_shown)
     st.stop()
-serving.DATASETS.register(data.data_key, data.dataset.events, {k: t.label for k, t in data.types.items()})
+serving.DATASETS.register(data.data_key, data.card)
 ps.init_state(st.session_state, st.query_params.to_dict(), data)
 for notice in st.session_state.pop("notices", ()):
     st.toast(notice, icon="ℹ️")
@@ -104,7 +118,13 @@ def on_story_move(delta: int) -> None:
 
 def current_story_step() -> StoryStep | None:
     story = st.session_state.get("story")
-    return story_step(data.dataset.events, data.legs, story, st.session_state.story_step) if story else None
+    if not story:
+        return None
+
+    def events_on(day, route_id: str):
+        return data.store.frame(q.same_day(day.date(), route_id, SAME_DAY_LIMIT))
+
+    return story_step(data.stops, data.legs, story, st.session_state.story_step, events_on)
 
 
 def on_table_select() -> None:
@@ -113,7 +133,7 @@ def on_table_select() -> None:
 
 
 ui.render_title()
-ui.render_warnings(data.dataset.warnings)
+ui.render_warnings(data.warnings)
 
 
 @st.fragment(key="map")
@@ -148,7 +168,7 @@ def details_panel(view: View) -> None:
             ps.open_story(st.session_state, data, None)
             st.session_state.story_picker = None  # the sidebar is not part of this rerun, so this is allowed
             st.rerun(scope="app")
-    ui.render_details(ps.selected_event(st.session_state, view), data.types)
+    ui.render_details(ps.selected_event(st.session_state, view, data), data.types)
     if step is not None:
         ui.render_same_day(step, data.types)
     query = ps.current_query(st.session_state, data)
@@ -158,8 +178,10 @@ def details_panel(view: View) -> None:
 
 @st.fragment(key="table")
 def table_panel(view: View) -> None:
+    page = ui.render_table_pager(view.size)
+    rows = data.store.frame(q.page(ps.filter_state(st.session_state), page * ui.TABLE_ROW_LIMIT, ui.TABLE_ROW_LIMIT))
     st.session_state["table_ids"] = ui.render_table(
-        view, st.session_state.get("selected"), data.types, on_select=on_table_select
+        rows, st.session_state.get("selected"), data.types, on_select=on_table_select
     )
 
 
@@ -175,10 +197,19 @@ def below_panel(view: View) -> None:
         )
         return
     state = ps.filter_state(st.session_state)
-    ui.render_timeline_chart(view, state.start, state.end, data.types)
+    ui.render_timeline_chart(
+        view,
+        state.start,
+        state.end,
+        data.types,
+        lambda bin_days: data.store.frame(q.daily_counts(state, state.start, bin_days)),
+    )
     st.header("Events in view", anchor=False)
     table_panel(view)
-    ui.render_downloads(view_downloads(view, data))
+    if view.size <= DOWNLOAD_LIMIT:
+        ui.render_downloads(view_downloads(view, data, state))
+    else:
+        ui.render_export_hint(view.size, state, str(settings.data_dir), data.store.engine_name)
     # Inside a fragment: an element outside one is shown faded (stale) after each fragment rerun.
     st.caption(f"Data: {settings.data_dir} · basemap: Natural Earth (public domain) · every event links to its source.")
 

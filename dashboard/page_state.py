@@ -45,8 +45,7 @@ def init_state(state: MutableMapping, params: Mapping[str, Any], data: PreparedD
 def go_to_step(state: MutableMapping, data: PreparedData, number: int) -> None:
     """Show stop `number` of the open story: select it, tell the map (it flies there), and widen the date
     range if the stop lies outside it. Run from a callback or before the widgets exist."""
-    events = data.dataset.events
-    stops = route_stops(events, state["story"])
+    stops = route_stops(data.stops, state["story"])
     number = min(max(number, 1), len(stops))
     stop = stops.iloc[number - 1]
     state["story_step"] = number
@@ -101,13 +100,9 @@ def play_tick_due(state: MutableMapping, now: float) -> bool:
     return True
 
 
-def selected_event(state: Mapping, view: View) -> pd.Series | None:
+def selected_event(state: Mapping, view: View, data: PreparedData) -> pd.Series | None:
     """The selected event's row if it is in view, else None (a selection outside the range is kept)."""
-    selected = state.get("selected")
-    if not selected:
-        return None
-    rows = view.events[view.events["event_id"] == selected]
-    return rows.iloc[0] if len(rows) else None
+    return data.event_in_view(view, filter_state(state), state.get("selected"))
 
 
 def select_from_table(state: MutableMapping, table_value: Any, row_ids: Sequence[str]) -> bool:
@@ -136,7 +131,7 @@ def select_from_map(state: MutableMapping, clicked: Mapping | None, data: Prepar
     if signature == state.get("last_click", (None, None)):
         return False
     state["last_click"] = signature
-    event_id = clicked_event_id(clicked, data.ids, data.dataset.events["event_id"])
+    event_id = clicked_event_id(clicked, data.ids, data.row_ids)
     if event_id is None or event_id == state.get("selected"):
         return False
     state["selected"] = event_id

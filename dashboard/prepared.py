@@ -1,4 +1,5 @@
-"""A data folder loaded once per server process, with what every rerun needs already worked out."""
+"""A data folder opened once per server process: its events in the engine (queried, never held), its
+places, types and zones, and what every rerun needs already worked out."""
 
 from __future__ import annotations
 
@@ -10,76 +11,188 @@ from functools import lru_cache
 
 import pandas as pd
 
+from . import queries as q
+from .cards import card_fields
 from .config import Settings, load_settings
-from .filters import FilterState, View, select_view
-from .loading import Dataset, load_dataset
+from .event_store import EngineChoice, EventStore
+from .filters import FilterState, View
+from .loading import Dataset, events_path, load_folder_without_events
+from .parquet_copy import cache_root, typed_copy
 from .routes import Leg, build_legs, display_cut
-from .schema import (
-    ACTOR_SEPARATOR,
-    EVENTS_FILE,
-    GEOCODE_CACHE_FILE,
-    LOCATIONS_FILE,
-    TYPES_FILE,
-    ZONES_FILE,
-    EventType,
-)
+from .schema import ACTOR_SEPARATOR, GEOCODE_CACHE_FILE, LOCATIONS_FILE, TYPES_FILE, ZONES_FILE, EventType
 from .story import story_routes
+from .validation import Problem
+
+# A view with at most this many events is drawn event by event (rich markers up to map_builder.RICH_LIMIT,
+# canvas dots above); a bigger one is counted per cell of the visible map by the engine at each pan and zoom.
+POINT_LIMIT = 100_000
 
 
-@dataclass(frozen=True, eq=False)  # compared and hashed by identity: one instance per load
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: one instance per open
 class PreparedData:
-    """A loaded data set with its legs, the display cut, the date span, the actors and its types.
+    """An opened data set: the event store, the folder's other files, the route legs, the display cut,
+    the date span, the actors and the types.
 
-    `data_key` names this load of this folder (it changes when a file changes); events keep their file
-    order with positions 0..n-1, which is how a dense dot on the map names its event."""
+    `data_key` names this version of this folder (it changes when a file changes); an event's `row` is its
+    position in the events file, which is how a dot, a card and a click name it."""
 
-    dataset: Dataset
+    store: EventStore
+    folder: Dataset  # places, types and zones; the events are in `store`
+    warnings: list[Problem]
+    stops: pd.DataFrame  # every stop of every route, all columns, indexed by row
     legs: list[Leg]
     cut: float
     first_day: date
     last_day: date
+    total: int
     actors: list[str]
-    ids: frozenset[str]
     types: dict[str, EventType]
     data_key: str
     routes: dict[str, int]  # route_id -> stops, for the guided stories
 
+    def event(self, event_id: str | None) -> pd.Series | None:
+        """One event by id (all columns), or None."""
+        if not event_id:
+            return None
+        rows = self.store.frame(q.by_ids([event_id]))
+        return rows.set_index(q.ROW).iloc[0] if len(rows) else None
+
+    def event_at(self, row: int) -> pd.Series | None:
+        """The event at `row` of the events file, or None."""
+        rows = self.store.frame(q.by_row(row))
+        return rows.set_index(q.ROW).iloc[0] if len(rows) else None
+
+    def card(self, row: int) -> dict | None:
+        """The card of the event at `row` (what the map shows when a dense dot is clicked), or None."""
+        event = self.event_at(row)
+        labels = {key: t.label for key, t in self.types.items()}
+        return card_fields(event, labels) if event is not None else None
+
+    def event_in_view(self, view: View, state: FilterState, event_id: str | None) -> pd.Series | None:
+        """The event, all columns, if the view holds it (a query when the view is binned), else None."""
+        if not event_id:
+            return None
+        if view.binned:
+            held = len(self.store.frame(q.ids_in_view(state, [event_id]))) > 0
+        else:
+            held = bool((view.events["event_id"] == event_id).any())
+        return self.event(event_id) if held else None
+
+    def known_ids(self, ids: set[str]) -> set[str]:
+        """Which of `ids` name events."""
+        return set(self.store.frame(q.by_ids(sorted(ids)).select("event_id"))["event_id"]) if ids else set()
+
+    @property
+    def ids(self) -> EventIds:
+        """Every event id, as `in` asks it (one query), never held."""
+        return EventIds(self)
+
+    @property
+    def row_ids(self) -> RowIds:
+        """Event ids by row (position in the events file), as `[row]` asks them (one query), never held."""
+        return RowIds(self)
+
+
+@dataclass(frozen=True)
+class EventIds:
+    data: PreparedData
+
+    def __contains__(self, event_id: object) -> bool:
+        return isinstance(event_id, str) and bool(self.data.known_ids({event_id}))
+
+
+@dataclass(frozen=True)
+class RowIds:
+    data: PreparedData
+
+    def __len__(self) -> int:
+        return self.data.total
+
+    def __getitem__(self, row: int) -> str:
+        event = self.data.event_at(row)
+        if event is None:
+            raise IndexError(row)
+        return str(event["event_id"])
+
 
 def data_stamp(settings: Settings) -> tuple:
-    """Names, sizes and modification times of the data files: a changed file means a fresh load."""
+    """Names, sizes and modification times of the data files: a changed file means a fresh open."""
     stamp = []
-    for name in (EVENTS_FILE, LOCATIONS_FILE, ZONES_FILE, GEOCODE_CACHE_FILE, TYPES_FILE):
+    for path in (events_path(settings.data_dir),) + tuple(
+        settings.data_dir / name for name in (LOCATIONS_FILE, ZONES_FILE, GEOCODE_CACHE_FILE, TYPES_FILE)
+    ):
         try:
-            info = os.stat(settings.data_dir / name)
-            stamp.append((name, info.st_size, info.st_mtime_ns))
+            info = os.stat(path)
+            stamp.append((path.name, info.st_size, info.st_mtime_ns))
         except OSError:
-            stamp.append((name, None, None))
+            stamp.append((path.name, None, None))
     return tuple(stamp)
 
 
-def prepare(data_dir: str, stamp: tuple) -> PreparedData:
-    """Load and check the data folder once; `stamp` keys the page's cache and names the load."""
+def prepare(data_dir: str, stamp: tuple, engine: EngineChoice | None = None) -> PreparedData:
+    """Check the folder and build its typed copy (once per version of the folder), open it in the engine
+    and work out what every rerun needs; `stamp` keys the page's cache and names the version."""
     settings = load_settings(data_dir)
-    dataset = load_dataset(settings)
-    if not dataset.events.index.equals(pd.RangeIndex(len(dataset.events))):
-        dataset.events = dataset.events.reset_index(drop=True)  # a dense dot names its event by position
-    events = dataset.events
-    types = dict(dataset.types)
+    parquet, event_warnings = typed_copy(settings)
+    store = EventStore.open(str(parquet), engine or EngineChoice.from_env(), cache_root())
+    return prepare_from(store, settings, event_warnings, stamp)
+
+
+def prepare_from(store: EventStore, settings: Settings, warnings: list[Problem], stamp: tuple) -> PreparedData:
+    """`prepare` on a store already open (the tests run one folder on both engines)."""
+
+    def known(ids: set[str]) -> set[str]:
+        return set(store.frame(q.by_ids(sorted(ids)).select("event_id"))["event_id"])
+
+    folder = load_folder_without_events(settings, known)
+    span = store.frame(q.span()).iloc[0]
+    stops = store.frame(q.route_stops()).set_index(q.ROW, drop=False)
+    cut = display_cut(store.frame(q.longitude_cells(FilterState(), -180.0))["cell"] + 0.5)
+    actor_values = store.frame(q.actors())["actor"]
+    total = int(span["events"])
     return PreparedData(
-        dataset=dataset,
-        legs=build_legs(events, settings.geodesic_step_km),
-        cut=display_cut(events["longitude"].dropna()),
-        first_day=events["start_date"].min().date(),
-        last_day=events["end_date"].max().date(),
-        actors=sorted({name for a in events["actor"].unique() if a for name in a.split(ACTOR_SEPARATOR)}),
-        ids=frozenset(events["event_id"]),
-        types=types,
-        data_key=hashlib.sha256(repr((data_dir, stamp)).encode()).hexdigest()[:16],
-        routes=story_routes(events),
+        store=store,
+        folder=folder,
+        warnings=warnings + folder.warnings,
+        stops=stops,
+        legs=build_legs(stops, settings.geodesic_step_km),
+        cut=cut,
+        first_day=pd.Timestamp(span["first"]).date() if total else date.today(),
+        last_day=pd.Timestamp(span["last"]).date() if total else date.today(),
+        total=total,
+        actors=sorted({name for a in actor_values if a for name in a.split(ACTOR_SEPARATOR)}),
+        types=dict(folder.types),
+        data_key=hashlib.sha256(repr((str(settings.data_dir), stamp, store.engine_name)).encode()).hexdigest()[:16],
+        routes=story_routes(stops),
     )
 
 
-@lru_cache(maxsize=4)  # a view of 100,000 events is a copy of tens of MB: keep only the last few
+@lru_cache(maxsize=16)  # a view holds at most POINT_LIMIT events of a few columns
 def view_of(data: PreparedData, state: FilterState) -> View:
-    """The events, legs and zones a filter leaves, computed once for the map, the summary and the table."""
-    return select_view(data.dataset.events, data.legs, data.dataset.zones, state)
+    """What a filter leaves: its count, the events the map draws one by one (all of them up to POINT_LIMIT,
+    else only the route stops, the rest being binned), and the legs and zones of events in view."""
+    store = data.store
+    count = int(store.scalar(q.count(state)))
+    wanted = {e for leg in data.legs for e in (leg.from_event_id, leg.to_event_id)} | {
+        z.event_id for z in data.folder.zones
+    }
+    ids = set(store.frame(q.ids_in_view(state, sorted(wanted)))["event_id"]) if wanted else set()
+    binned = count > POINT_LIMIT
+    if binned:
+        drawn = data.stops[data.stops["event_id"].isin(ids)]
+    else:
+        columns = None if count <= RICH_COLUMNS_LIMIT else q.DOT_COLUMNS
+        drawn = store.frame(q.rows(state, columns)).set_index(q.ROW, drop=False)
+    return View(
+        events=drawn,
+        legs=[leg for leg in data.legs if leg.from_event_id in ids and leg.to_event_id in ids],
+        zones=[zone for zone in data.folder.zones if zone.event_id in ids],
+        total=data.total,
+        count=count,
+        binned=binned,
+    )
+
+
+# Up to this many events in view, every column comes along (cards are drawn inline, the chart draws a bar
+# an event); above it, only what a dot needs.
+RICH_COLUMNS_LIMIT = 300

@@ -173,6 +173,7 @@ TYPE_COLUMNS: tuple[Column, ...] = (
 )
 
 EVENTS_FILE = "events.csv"
+EVENTS_PARQUET_FILE = "events.parquet"  # the same columns as text, as `import --format parquet` writes
 LOCATIONS_FILE = "locations.csv"
 ZONES_FILE = "zones.geojson"
 GEOCODE_CACHE_FILE = "geocode_cache.csv"

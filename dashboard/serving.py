@@ -10,19 +10,20 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import math
 import sys
 import threading
 import types
 from collections import OrderedDict
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
-import pandas as pd
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from .cards import card_fields
 from .config import STATIC_DIR
 from .errors import DashboardError
 
@@ -117,26 +118,44 @@ class PayloadStore:
 
 
 class DatasetRegistry:
-    """The loaded events of each data set this process serves, so that a click on one dot of 100,000
-    fetches just that event's card."""
+    """Each data set this process serves, by key: how to draw one event's card from its row, so that a
+    click on one dot of millions fetches just that event (one query of the engine)."""
 
     def __init__(self):
-        self._frames: dict[str, pd.DataFrame] = {}
-        self._types: dict[str, dict[str, str]] = {}
+        self._cards: dict[str, Callable[[int], dict | None]] = {}
         self._lock = threading.Lock()
 
-    def register(self, key: str, events: pd.DataFrame, type_labels: dict[str, str]) -> None:
+    def register(self, key: str, card_of: Callable[[int], dict | None]) -> None:
         with self._lock:
-            self._frames[key] = events
-            self._types[key] = type_labels
+            self._cards[key] = card_of
 
     def card(self, key: str, row: int) -> dict | None:
         """The card of the event at position `row` (file order) of data set `key`, or None."""
         with self._lock:
-            events, labels = self._frames.get(key), self._types.get(key, {})
-        if events is None or not 0 <= row < len(events):
-            return None
-        return card_fields(events.iloc[row], labels)
+            card_of = self._cards.get(key)
+        return card_of(row) if card_of is not None and row >= 0 else None
+
+
+class BinsRegistry:
+    """The aggregated views the map may ask about, by view key: each answers a box and a zoom with counts
+    per cell (or the events themselves when few are inside). The most recent MAX_VIEWS are kept."""
+
+    MAX_VIEWS = 256
+
+    def __init__(self):
+        self._views: OrderedDict[str, Callable[..., dict]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def register(self, key: str, answer: Callable[..., dict]) -> None:
+        with self._lock:
+            self._views[key] = answer
+            self._views.move_to_end(key)
+            while len(self._views) > self.MAX_VIEWS:
+                self._views.popitem(last=False)
+
+    def get(self, key: str) -> Callable[..., dict] | None:
+        with self._lock:
+            return self._views.get(key)
 
 
 def _process_state() -> types.SimpleNamespace:
@@ -149,6 +168,7 @@ def _process_state() -> types.SimpleNamespace:
         holder.state = types.SimpleNamespace(
             payloads=PayloadStore(max_bytes=256 * 1024 * 1024),  # sized by configure() from Settings
             datasets=DatasetRegistry(),
+            bins=BinsRegistry(),
             mounted=False,
         )
         sys.modules[_STATE_MODULE] = holder
@@ -160,6 +180,7 @@ _STATE = _process_state()
 # The page fills them, the routes below read them.
 PAYLOADS: PayloadStore = _STATE.payloads
 DATASETS: DatasetRegistry = _STATE.datasets
+BINS: BinsRegistry = _STATE.bins
 
 
 def configure(max_payload_bytes: int) -> None:
@@ -195,10 +216,30 @@ async def _payload(request: Request) -> Response:
 
 
 async def _card(request: Request) -> Response:
-    card = DATASETS.card(request.path_params["data_key"], request.path_params["row"])
+    # a query of the engine: on a worker thread, so the server keeps answering meanwhile
+    card = await run_in_threadpool(DATASETS.card, request.path_params["data_key"], request.path_params["row"])
     if card is None:
         return JSONResponse({"error": "no such event"}, status_code=404)
     return JSONResponse(card, headers={"Cache-Control": "private, max-age=3600"})
+
+
+BOX_PARAMS = ("s", "w", "n", "e")
+MAX_ZOOM = 22
+
+
+async def _bins(request: Request) -> Response:
+    answer = BINS.get(request.path_params["view_key"])
+    if answer is None:
+        return JSONResponse({"error": "this view is no longer held: reload the page"}, status_code=404)
+    try:
+        box = [float(request.query_params[name]) for name in BOX_PARAMS]
+        zoom = int(request.query_params["z"])
+    except (KeyError, ValueError):
+        return JSONResponse({"error": "give s, w, n, e (degrees) and z (zoom)"}, status_code=400)
+    if not all(math.isfinite(v) for v in box) or not 0 <= zoom <= MAX_ZOOM or box[0] > box[2] or box[1] > box[3]:
+        return JSONResponse({"error": "not a box on the map"}, status_code=400)
+    body = await run_in_threadpool(answer, tuple(box), zoom)
+    return JSONResponse(body, headers={"Cache-Control": "private, max-age=3600"})
 
 
 def routes() -> list[Route]:
@@ -208,4 +249,5 @@ def routes() -> list[Route]:
         Route(ROUTE_PREFIX + "/static/{path:path}", _static),
         Route(ROUTE_PREFIX + "/payload/{key:str}", _payload),
         Route(ROUTE_PREFIX + "/card/{data_key:str}/{row:int}", _card),
+        Route(ROUTE_PREFIX + "/bins/{view_key:str}", _bins),
     ]

@@ -3,6 +3,7 @@ happened on that day anywhere in the data."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -40,8 +41,16 @@ def route_stops(events: pd.DataFrame, route_id: str) -> pd.DataFrame:
     return stops.sort_values("route_seq")
 
 
-def story_step(events: pd.DataFrame, legs: list[Leg], route_id: str, number: int) -> StoryStep:
-    """Step `number` of the route's story; raises LookupError for an unknown route or step."""
+def story_step(
+    events: pd.DataFrame,
+    legs: list[Leg],
+    route_id: str,
+    number: int,
+    events_on: Callable[[pd.Timestamp, str], pd.DataFrame] | None = None,
+) -> StoryStep:
+    """Step `number` of the route's story; raises LookupError for an unknown route or step. `events` holds
+    the route's stops (or every event); `events_on(day, route_id)` gives the events of other routes whose
+    dates include `day` (a query), else they are looked for in `events`."""
     stops = route_stops(events, route_id)
     if len(stops) < 2 or not 1 <= number <= len(stops):
         raise LookupError(f"no step {number} in route {route_id!r}")
@@ -49,12 +58,13 @@ def story_step(events: pd.DataFrame, legs: list[Leg], route_id: str, number: int
     route_legs = [leg for leg in legs if leg.route_id == route_id]
     leg_in = next((leg for leg in route_legs if leg.to_event_id == stop["event_id"]), None)
     day = stop["start_date"]
-    same_day = events[
-        (events["start_date"] <= day)
-        & (events["end_date"] >= day)
-        & (events["event_id"] != stop["event_id"])
-        & (events["route_id"] != route_id)
-    ]
+    if events_on is not None:
+        same_day = events_on(day, route_id)
+    else:
+        same_day = events[
+            (events["start_date"] <= day) & (events["end_date"] >= day) & (events["route_id"] != route_id)
+        ]
+    same_day = same_day[same_day["event_id"] != stop["event_id"]]
     return StoryStep(
         route_id,
         number,

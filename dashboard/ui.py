@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 
@@ -10,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from .cards import format_local_dates, safe_url
-from .filters import View
+from .filters import FilterState, View
 from .schema import PRECISION_LABELS, EventType
 from .story import StoryStep, describe_leg
 from .text import escape_markdown, format_usd, markdown_with_links
@@ -49,7 +50,7 @@ def render_title() -> None:
 def render_summary(view: View, start: date, end: date) -> None:
     """The live summary: N of M events, the dates in view and the route distance."""
     route = f"{view.distance_km:,.0f} km of route in view" if view.legs else "no route legs in view"
-    st.markdown(f"**{len(view.events)} of {view.total} events** · {start:%d %b %Y} – {end:%d %b %Y} · {route}")
+    st.markdown(f"**{view.size:,} of {view.total:,} events** · {start:%d %b %Y} – {end:%d %b %Y} · {route}")
 
 
 def render_data_errors(problems: list[Problem], data_dir: str, limit: int) -> None:
@@ -122,33 +123,38 @@ def render_timeline(first: date, last: date, on_play: Callable[[], None]) -> boo
     )
 
 
-def render_timeline_chart(view: View, start: date, end: date, types: Mapping[str, EventType]) -> None:
-    """Events as bars on a time axis, one lane per event type."""
+def render_timeline_chart(
+    view: View,
+    start: date,
+    end: date,
+    types: Mapping[str, EventType],
+    count_days: Callable[[int], pd.DataFrame],
+) -> None:
+    """Events as bars on a time axis, one lane per event type. `count_days(bin_days)` is the engine's count
+    of events per type and bin of days from `start` (columns event_type, bin, events)."""
     events = view.events
-    if events.empty:
+    if not view.size:
         st.caption("No events in this range.")
         return
     labels = [type_label(types, k) for k in types]
     colors = alt.Scale(domain=labels, range=[t.color for t in types.values()])
     x_scale = alt.Scale(domain=[_epoch_ms(start), _epoch_ms(end + timedelta(days=1))])
     lanes = alt.Y("Type:N", title=None, sort=labels)
-    if len(events) > CHART_BAR_LIMIT:  # one bar an event would send megabytes: count events a day instead
-        # ISO text, not datetime64[us]: Altair reads pandas 3's microsecond dates as nanoseconds (1970)
-        # Count on whole days as numbers first, then label and format only the few (type, day) pairs. Over a
-        # long range the days are grouped into bins so that the chart has at most about CHART_BINS ticks a
-        # lane: thousands of marks cost the browser more to draw than the map beside it.
-        days = events["start_date"].to_numpy().astype("datetime64[D]")
+    if view.size > CHART_BAR_LIMIT:  # one bar an event would send megabytes: count events a day instead
+        # The engine counts (type, bin) pairs; only those few are labelled and formatted. Over a long range
+        # the days are grouped into bins so that the chart has at most about CHART_BINS ticks a lane:
+        # thousands of marks cost the browser more to draw than the map beside it.
         bin_days = max(1, -(-((end - start).days + 1) // CHART_BINS))
-        days = (days.astype("int64") // bin_days * bin_days).astype("datetime64[D]")
-        daily = (
-            pd.DataFrame({"Type": events["event_type"].to_numpy(), "Day": days})
-            .groupby(["Type", "Day"])
-            .size()
-            .rename("Events")
-            .reset_index()
+        counted = count_days(bin_days)
+        # ISO text, not datetime64[us]: Altair reads pandas 3's microsecond dates as nanoseconds (1970)
+        days = pd.Timestamp(start) + pd.to_timedelta(counted["bin"].to_numpy(dtype="int64"), unit="D")
+        daily = pd.DataFrame(
+            {
+                "Type": counted["event_type"].map(lambda k: type_label(types, k)).to_numpy(),
+                "Day": days.strftime("%Y-%m-%d"),
+                "Events": counted["events"].to_numpy(),
+            }
         )
-        daily["Type"] = daily["Type"].map(lambda k: type_label(types, k))
-        daily["Day"] = daily["Day"].dt.strftime("%Y-%m-%d")
         chart = (
             alt.Chart(daily)
             .mark_tick(thickness=2, size=14)
@@ -224,17 +230,27 @@ def render_details(event: pd.Series | None, types: Mapping[str, EventType]) -> N
         st.markdown(f"**Source:** {escape_markdown(event['source_name'])} (no link published)")
 
 
+def render_table_pager(count: int) -> int:
+    """The table's page (0-based), with a page picker when the view holds more than one page."""
+    pages = -(-count // TABLE_ROW_LIMIT)
+    if pages <= 1:
+        return 0
+    number = st.number_input(
+        f"Page (of {pages:,}, {TABLE_ROW_LIMIT:,} events each, by date)",
+        min_value=1,
+        max_value=pages,
+        value=1,
+        step=1,
+        key="table_page",
+    )
+    return min(int(number), pages) - 1
+
+
 def render_table(
-    view: View, selected: str | None, types: Mapping[str, EventType], on_select: Callable[[], None]
+    events: pd.DataFrame, selected: str | None, types: Mapping[str, EventType], on_select: Callable[[], None]
 ) -> list[str]:
-    """The events in view (the first TABLE_ROW_LIMIT); the selected one is marked. Returns the event ids
-    of the rows shown, in order, for `on_select` to read the selected row by position."""
-    events = view.events.head(TABLE_ROW_LIMIT)
-    if len(view.events) > TABLE_ROW_LIMIT:
-        st.caption(
-            f"Showing the first {TABLE_ROW_LIMIT:,} of {len(view.events):,} events in view, by date: "
-            "narrow the filters, or download the CSV for all of them."
-        )
+    """One page of the events in view (the engine's `queries.page`); the selected one is marked. Returns
+    the event ids of the rows shown, in order, for `on_select` to read the selected row by position."""
     table = pd.DataFrame(
         {
             "": ["▶" if eid == selected else "" for eid in events["event_id"]],
@@ -269,6 +285,24 @@ def render_downloads(files: Mapping[str, tuple[Callable[[], bytes | str], str, s
     """One button a file; each file is built only when its button is pressed."""
     for column, (label, (make, name, mime)) in zip(st.columns(len(files)), files.items(), strict=True):
         column.download_button(label, make, name, mime, on_click="ignore", width="stretch")
+
+
+def render_export_hint(count: int, state: FilterState, data_dir: str, engine: str) -> None:
+    """Too many events to build a file in the server's memory: the command that streams them."""
+    parts = ["python -m dashboard export", f"--data-dir {shlex.quote(data_dir)}"]
+    if state.start:
+        parts.append(f"--start {state.start:%Y-%m-%d}")
+    if state.end:
+        parts.append(f"--end {state.end:%Y-%m-%d}")
+    if state.types:
+        parts.append("--types " + ",".join(state.types))
+    if engine != "duckdb":
+        parts.append(f"--engine {engine}")
+    st.caption(
+        f"{count:,} events are in view: more than a download built in the page holds. This command writes them "
+        "all as GeoJSON, streamed from the engine (actor and search filters are not among its options):"
+    )
+    st.code(" ".join(parts) + " -o events_in_view.geojson", language="bash")
 
 
 def render_story_picker(routes: Mapping[str, int], on_change: Callable[[], None]) -> None:

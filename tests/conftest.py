@@ -8,6 +8,7 @@ from pathlib import Path
 
 import browser_support
 import pytest
+from helpers import all_events
 
 from dashboard.prepared import PreparedData, prepare
 
@@ -23,7 +24,7 @@ def prepared() -> PreparedData:
 
 @pytest.fixture(scope="session")
 def events(prepared):
-    return prepared.dataset.events
+    return all_events(prepared)
 
 
 @pytest.fixture

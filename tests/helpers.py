@@ -77,3 +77,14 @@ EVENTS_HEADER = (
     "source_name",
     "notes",
 )
+
+
+def all_events(prepared):
+    """Every event of a prepared data set as one frame (indexed by row), queried from its engine: what the
+    page never holds, and a test may."""
+    from dashboard import queries as q
+    from dashboard.filters import FilterState
+
+    frame = prepared.store.frame(q.rows(FilterState())).set_index(q.ROW)
+    frame.index.name = None
+    return frame

@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 import pytest
+from helpers import all_events
 
 from dashboard.config import load_settings
 from dashboard.export import EVENT_PROPERTIES, build_feature_collection, events_csv, to_geojson_text
@@ -131,7 +132,7 @@ def test_export_of_an_empty_selection(dataset):
 
 @pytest.mark.parametrize("title", ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tcmd"])
 def test_csv_download_defuses_spreadsheet_formulas(prepared, title):
-    events = prepared.dataset.events.head(1).copy()
+    events = all_events(prepared).head(1).copy()
     events.loc[:, "title"] = title
     text = events_csv(events).decode()
     assert f"'{title}" in text.replace('""', '"')
@@ -140,8 +141,8 @@ def test_csv_download_defuses_spreadsheet_formulas(prepared, title):
 def test_csv_download_loads_back_as_a_data_folder(prepared, tmp_path):
     folder = tmp_path / "data"
     folder.mkdir()
-    (folder / "events.csv").write_bytes(events_csv(prepared.dataset.events))
+    (folder / "events.csv").write_bytes(events_csv(all_events(prepared)))
     for name in ("locations.csv", "zones.geojson", "types.csv"):  # the CSV names declared types too
-        (folder / name).write_bytes((prepared.dataset.data_dir / name).read_bytes())
+        (folder / name).write_bytes((prepared.folder.data_dir / name).read_bytes())
     again = load_dataset(load_settings(folder)).events
-    assert again["event_id"].tolist() == prepared.dataset.events["event_id"].tolist()
+    assert again["event_id"].tolist() == all_events(prepared)["event_id"].tolist()

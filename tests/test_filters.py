@@ -4,6 +4,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
+from helpers import all_events
 
 from dashboard.filters import FilterState, apply_filters, describe_filters, select_view
 
@@ -44,7 +45,7 @@ def test_no_filter_keeps_everything(events):
 
 
 def test_view_keeps_only_legs_whose_both_stops_are_shown(prepared):
-    events, legs, zones = prepared.dataset.events, prepared.legs, prepared.dataset.zones
+    events, legs, zones = all_events(prepared), prepared.legs, prepared.folder.zones
     full = select_view(events, legs, zones, FilterState(date(2024, 11, 30), date(2024, 12, 6)))
     assert len(full.legs) == 6
     assert 21_000 < full.distance_km < 23_000

@@ -186,21 +186,29 @@ def test_zones_file_is_optional(data_dir):
 
 
 def test_file_over_size_limit(data_dir):
-    """Files over the limit are refused before parsing, each one reported with its size."""
+    """Files over the limit are refused before parsing, each one reported with its size and its own limit:
+    the events (streamed) have one, the files read whole another."""
     limit = 10_000  # events.csv and zones.geojson are bigger; locations.csv is smaller
     assert (data_dir / "locations.csv").stat().st_size < limit
-    problems = problems_of(data_dir, max_file_bytes=limit)
+    problems = problems_of(data_dir, max_file_bytes=limit, max_events_bytes=limit)
     sizes = {name: (data_dir / name).stat().st_size for name in ("events.csv", "zones.geojson")}
     assert located(problems) == [(name, None, None, f"{size:,} bytes") for name, size in sizes.items()]
-    assert all("DASHBOARD_MAX_FILE_MB" in p.message for p in problems)
+    assert ["DASHBOARD_MAX_EVENTS_MB" in p.message for p in problems] == [True, False]
+    assert "DASHBOARD_MAX_FILE_MB" in problems[1].message
+    only_zones = problems_of(data_dir, max_file_bytes=limit)
+    assert located(only_zones) == [("zones.geojson", None, None, f"{sizes['zones.geojson']:,} bytes")]
 
 
-def test_size_limit_from_environment(monkeypatch):
-    """DASHBOARD_MAX_FILE_MB sets the limit in whole megabytes; the default is 512 MB (a million GDELT events)."""
-    monkeypatch.delenv("DASHBOARD_MAX_FILE_MB", raising=False)
-    assert load_settings().max_file_bytes == Settings().max_file_bytes == 512 * 1024 * 1024
-    monkeypatch.setenv("DASHBOARD_MAX_FILE_MB", "3")
-    assert load_settings().max_file_bytes == 3 * 1024 * 1024
+@pytest.mark.parametrize(
+    ("variable", "field", "default_mb"),
+    [("DASHBOARD_MAX_FILE_MB", "max_file_bytes", 512), ("DASHBOARD_MAX_EVENTS_MB", "max_events_bytes", 16 * 1024)],
+)
+def test_size_limits_from_environment(monkeypatch, variable, field, default_mb):
+    """Each limit is set in whole megabytes; the events' default takes 10,000,000 events as CSV (1.6 GB)."""
+    monkeypatch.delenv(variable, raising=False)
+    assert getattr(load_settings(), field) == getattr(Settings(), field) == default_mb * 1024 * 1024
+    monkeypatch.setenv(variable, "3")
+    assert getattr(load_settings(), field) == 3 * 1024 * 1024
 
 
 def test_blank_coordinates_with_unknown_location(data_dir):

@@ -11,6 +11,7 @@ from itertools import pairwise
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import all_events
 from streamlit_folium import _get_feature_group_string, _get_map_string, generate_js_hash
 
 from dashboard import map_builder
@@ -36,7 +37,7 @@ SCRIPT = (STATIC_DIR / "dashboard-map.js").read_text(encoding="utf-8")
 
 
 def tour_view(prepared, state=TOUR):
-    return select_view(prepared.dataset.events, prepared.legs, prepared.dataset.zones, state)
+    return select_view(all_events(prepared), prepared.legs, prepared.folder.zones, state)
 
 
 def base(prepared):
@@ -148,7 +149,7 @@ def test_events_carry_their_card_in_display_longitudes(prepared):
 
 
 def test_events_at_one_place_are_fanned_out(prepared):
-    events = prepared.dataset.events
+    events = all_events(prepared)
     beijing = events[events["location"] == "Beijing, China"]
     offsets = spread_offsets(events)
     assert len(beijing) >= 3
@@ -160,11 +161,11 @@ HOSTILE = '</script><script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
 def test_hostile_text_never_reaches_the_page_as_markup(prepared):
-    events = prepared.dataset.events.copy()
+    events = all_events(prepared).copy()
     events.loc[:, "title"] = HOSTILE
     events.loc[:, "location"] = "'; alert(1); '"
     events.loc[:, "source_url"] = "javascript:alert(1)"
-    view = select_view(events, prepared.legs, prepared.dataset.zones, FilterState())
+    view = select_view(events, prepared.legs, prepared.folder.zones, FilterState())
     fmap = base(prepared)
     build_view_group(view, prepared.cut, prepared.types, key="k").add_to(fmap)
     html = fmap.get_root().render()
@@ -174,7 +175,7 @@ def test_hostile_text_never_reaches_the_page_as_markup(prepared):
 
 
 def test_the_selection_travels_with_the_view(prepared):
-    event = prepared.dataset.events.set_index("event_id", drop=False).loc["lai-2024-honolulu"]
+    event = all_events(prepared).set_index("event_id", drop=False).loc["lai-2024-honolulu"]
     fmap = base(prepared)
     group(prepared, selection=Selection(event, pan=True)).add_to(fmap)
     spec = json.loads(re.search(r"DashboardMap\.finishView\(\w+, (\{.*\})\);", fmap.get_root().render()).group(1))
@@ -200,7 +201,7 @@ def test_legend_and_basemaps(prepared):
 
 def test_many_events_are_sent_as_compact_columns_named_by_file_row(prepared):
     """Above RICH_LIMIT, dots are packed columns of numbers: no titles, 12 bytes an event."""
-    events = prepared.dataset.events
+    events = all_events(prepared)
     arms = events[events["event_type"] == "arms_sale"]
     many = pd.concat([arms] * (RICH_LIMIT // len(arms) + 1), ignore_index=True)
     many["event_id"] = [f"e{i}" for i in range(len(many))]

@@ -6,6 +6,7 @@ from datetime import date
 import folium
 import folium.plugins
 import pytest
+from helpers import all_events
 
 from dashboard.filters import FilterState, select_view
 from dashboard.map_builder import build_standalone_map, load_basemap_json
@@ -31,7 +32,7 @@ def test_an_asset_we_cannot_serve_is_refused():
 
 @pytest.mark.parametrize("state", [FilterState(date(2024, 11, 30), date(2024, 12, 6)), FilterState()])
 def test_standalone_html_fetches_nothing(prepared, state):
-    view = select_view(prepared.dataset.events, prepared.legs, prepared.dataset.zones, state)
+    view = select_view(all_events(prepared), prepared.legs, prepared.folder.zones, state)
     html = standalone_html(build_standalone_map(view, prepared.cut, prepared.types, load_basemap_json()))
     assert not re.search(r"<script[^>]+src=", html)
     assert not re.search(r"<link[^>]+href=", html)

@@ -4,6 +4,8 @@ import subprocess
 import sys
 from datetime import date, timedelta
 
+from helpers import all_events
+
 from dashboard.filters import FilterState, select_view
 from dashboard.page_state import (
     PLAY_INTERVAL_SECONDS,
@@ -90,15 +92,15 @@ def test_map_click_selects_by_event_id_once(prepared):
 def test_a_dense_dot_selects_the_event_at_its_file_row(prepared):
     state = fresh(prepared)
     assert select_from_map(state, click(row=3), prepared)
-    assert state["selected"] == prepared.dataset.events["event_id"].iloc[3]
+    assert state["selected"] == all_events(prepared)["event_id"].iloc[3]
 
 
 def test_table_row_selects_its_event_and_tells_the_map(prepared):
     state = fresh(prepared)
     view = select_view(
-        prepared.dataset.events,
+        all_events(prepared),
         prepared.legs,
-        prepared.dataset.zones,
+        prepared.folder.zones,
         FilterState(date(2024, 11, 30), date(2024, 12, 6), types=("tour_stop",)),
     )
     ids = view.events["event_id"].tolist()

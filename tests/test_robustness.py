@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import signal
 import subprocess
 import sys
@@ -13,8 +14,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-from dashboard.config import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 # 20,000 rows: a run reaches its write after about 0.6 s and the write takes a few milliseconds, long enough
@@ -191,10 +190,14 @@ def test_reading_commands_write_nothing_in_the_data_folder(data_copy, tmp_path):
     assert snapshot(data_copy) == before
 
 
-def test_a_file_over_the_size_limit_is_refused_by_its_size(data_copy):
-    events = data_copy / "events.csv"
-    size = Settings().max_file_bytes + 100 * 1024 * 1024  # the default limit (512 MB) and 100 MB more
-    with open(events, "r+b") as handle:  # sparse: big on paper, nothing to read
+@pytest.mark.parametrize(
+    ("name", "variable"), [("events.csv", "DASHBOARD_MAX_EVENTS_MB"), ("zones.geojson", "DASHBOARD_MAX_FILE_MB")]
+)
+def test_a_file_over_the_size_limit_is_refused_by_its_size(data_copy, name, variable):
+    """The events have their own limit (they are streamed, never held), the other files the default 512 MB."""
+    limit_mb = 512
+    size = (limit_mb + 100) * 1024 * 1024  # 100 MB over the limit
+    with open(data_copy / name, "r+b") as handle:  # sparse: big on paper, nothing to read
         handle.truncate(size)
     start = time.monotonic()
     result = subprocess.run(
@@ -202,8 +205,10 @@ def test_a_file_over_the_size_limit_is_refused_by_its_size(data_copy):
         cwd=REPO,
         capture_output=True,
         text=True,
+        env={**os.environ, "DASHBOARD_MAX_EVENTS_MB": str(limit_mb), "DASHBOARD_MAX_FILE_MB": str(limit_mb)},
     )
     assert result.returncode == 1
-    limit_mb = Settings().max_file_bytes // (1024 * 1024)
-    assert f"events.csv:-: -: '{size:,} bytes': file is larger than the {limit_mb} MB limit" in result.stderr
+    assert (
+        f"{name}:-: -: '{size:,} bytes': file is larger than the {limit_mb} MB limit (set {variable}" in result.stderr
+    )
     assert time.monotonic() - start < 10

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from helpers import all_events
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -12,7 +13,7 @@ from dashboard.serving import AssetError, PayloadStore, asset_path, asset_url
 
 @pytest.fixture
 def client(prepared):
-    serving.DATASETS.register(prepared.data_key, prepared.dataset.events, {"tour_stop": "Tour stop"})
+    serving.DATASETS.register(prepared.data_key, prepared.card)
     return TestClient(Starlette(routes=serving.routes()))
 
 
@@ -75,11 +76,11 @@ def test_payloads_are_served_packed_or_as_json(client):
 
 
 def test_a_card_is_one_event_by_its_row_in_the_file(client, prepared):
-    row = int(prepared.dataset.events.index[prepared.dataset.events["event_id"] == "lai-2024-honolulu"][0])
+    row = int(all_events(prepared).index[all_events(prepared)["event_id"] == "lai-2024-honolulu"][0])
     card = client.get(f"/dm/card/{prepared.data_key}/{row}").json()
     assert card["title"] == "Transit stopover in Honolulu, Hawaii" and card["type_label"] == "Tour stop"
     assert card["source_url"].startswith("https://")
-    assert client.get(f"/dm/card/{prepared.data_key}/{len(prepared.dataset.events)}").status_code == 404
+    assert client.get(f"/dm/card/{prepared.data_key}/{len(all_events(prepared))}").status_code == 404
     assert client.get(f"/dm/card/no-such-data/{row}").status_code == 404
     assert client.get(f"/dm/card/{prepared.data_key}/-1").status_code == 404
 

@@ -163,6 +163,7 @@
     var button = outside && outside.getContainer();
     if (!button) return;
     var n = 0, bounds = theMap.getBounds();
+    if (binsLayer && binsLayer.answer) n += binsLayer.answer.outside;
     var south = bounds.getSouth(), north = bounds.getNorth(), west = bounds.getWest(), east = bounds.getEast();
     (viewPoints || []).forEach(function (points) {
       for (var i = 0; i < points.lat.length; i++) {
@@ -434,7 +435,11 @@
 
   function pickDot(e) {
     var hit = nearestDot(e.containerPoint);
-    if (!hit) return;
+    if (!hit) {
+      var cell = binsLayer && binsLayer.cellAt(e.containerPoint);
+      if (cell) theMap.setView(cell, Math.min(theMap.getZoom() + config.bin_zoom_step, theMap.getMaxZoom()));
+      return;
+    }
     var data = hit.layer._data, row = data.row[hit.index];
     var latlng = L.latLng(data.lat[hit.index], data.lon[hit.index]);
     var feature = { type: "Feature", properties: { row: row }, geometry: { type: "Point",
@@ -457,7 +462,9 @@
   }
 
   function hoverDot(e) {
-    if (dotLayers.length) theMap.getContainer().style.cursor = nearestDot(e.containerPoint) ? "pointer" : "";
+    if (!dotLayers.length && !binsLayer) return;
+    var over = nearestDot(e.containerPoint) || (binsLayer && binsLayer.cellAt(e.containerPoint));
+    theMap.getContainer().style.cursor = over ? "pointer" : "";
   }
 
   // A packed payload (map_builder.packed_dense_payload): count, then float32 lat, lon and uint32 rows.
@@ -476,6 +483,142 @@
       remember(group, data.lat, data.lon);
       group.addLayer(new DotsLayer(data, eventType));
     }));
+  }
+
+  // Far more events than a screen can show: the server's engine counts them per cell of the visible map,
+  // split by type, and this layer draws each cell as a disc (its area by the log of the count, its slices
+  // by type, the count written on it). At every pan and zoom it asks again; once few enough events are
+  // inside the map, the answer holds the events themselves, drawn and clicked as dense dots.
+  var binsLayer = null;
+  var BinsLayer = L.Layer.extend({
+    initialize: function (url, typeOrder) {
+      this._url = url;
+      this._types = typeOrder;
+      this._asked = 0;
+      this._cells = [];
+      this._dots = [];
+      this.answer = null;
+      this.pending = null;
+    },
+    onAdd: function (map) {
+      this._canvas = L.DomUtil.create("canvas", "dm-bins leaflet-zoom-hide");
+      map.getPanes().overlayPane.appendChild(this._canvas);
+      map.on("moveend", this.ask, this);
+      map.on("resize", this._draw, this);
+      binsLayer = this;
+    },
+    onRemove: function (map) {
+      L.DomUtil.remove(this._canvas);
+      map.off("moveend", this.ask, this);
+      map.off("resize", this._draw, this);
+      this._showDots({});
+      if (binsLayer === this) binsLayer = null;
+      this._asked++;  // an answer still on its way is for a layer that is gone
+    },
+    // Ask for the map as it is now; the latest question wins. Returns a promise of the drawn answer.
+    ask: function () {
+      var map = this._map;
+      if (!map) return Promise.resolve();
+      var b = map.getBounds(), asked = ++this._asked, self = this;
+      var where = [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()].map(function (v) { return v.toFixed(4); });
+      var url = this._url + "?s=" + where[0] + "&w=" + where[1] + "&n=" + where[2] + "&e=" + where[3] + "&z=" + map.getZoom();
+      this._where = where.join(",") + "," + map.getZoom();
+      this.pending = fetchFrom(url, "json").then(function (answer) {
+        if (asked !== self._asked || !self._map) return;  // the map moved again meanwhile
+        self.answer = answer;
+        self._cells = answer.bins;
+        self._showDots(answer.points || {});
+        self._draw();
+        countOutside();
+        window.__dmBins = { view: answer.key, zoom: answer.zoom, inside: answer.inside, cells: answer.bins.length,
+          at: performance.now() };
+      }).catch(function (err) { console.error("counts not loaded:", err); });
+      return this.pending;
+    },
+    // The answer for the map as it is now: asked already (by the move that put it there), or now.
+    settled: function () {
+      var map = this._map, self = this;
+      if (map._animatingZoom || (map._panAnim && map._panAnim._inProgress)) {  // asked again when it ends
+        return new Promise(function (resolve) { map.once("moveend", function () { resolve(self.pending); }); });
+      }
+      var b = map.getBounds();
+      var where = [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()].map(function (v) { return v.toFixed(4); });
+      return where.join(",") + "," + map.getZoom() === this._where ? this.pending : this.ask();
+    },
+    _showDots: function (points) {
+      var group = this._group;
+      this._dots.forEach(function (layer) { if (group) group.removeLayer(layer); });
+      this._dots = [];
+      if (!group) return;
+      var self = this;
+      Object.keys(points).forEach(function (eventType) {
+        var layer = new DotsLayer(points[eventType], eventType);
+        self._dots.push(layer);
+        group.addLayer(layer);
+      });
+    },
+    _radius: function (n) {
+      var look = config.bin_px;
+      return Math.min(look.max, look.min + 3 * Math.log(n) / Math.LN10 * 1.6);
+    },
+    _draw: function () {
+      var map = this._map, size = map.getSize(), canvas = this._canvas, ratio = window.devicePixelRatio || 1;
+      L.DomUtil.setPosition(canvas, map.containerPointToLayerPoint([0, 0]));
+      canvas.width = size.x * ratio;
+      canvas.height = size.y * ratio;
+      canvas.style.width = size.x + "px";
+      canvas.style.height = size.y + "px";
+      var ctx = canvas.getContext("2d"), types = this._types, colors = config.colors;
+      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+      ctx.textAlign = "center";
+      ctx.textBaseline = "middle";
+      ctx.font = "bold 11px sans-serif";
+      this._placed = [];
+      for (var i = 0; i < this._cells.length; i++) {
+        var c = this._cells[i], p = map.latLngToContainerPoint([c[0], c[1]]), r = this._radius(c[2]);
+        if (p.x < -r || p.y < -r || p.x > size.x + r || p.y > size.y + r) continue;
+        this._placed.push({ x: p.x, y: p.y, r: r, latlng: L.latLng(c[0], c[1]) });
+        var start = -Math.PI / 2;
+        for (var t = 0; t < types.length; t++) {
+          if (!c[3][t]) continue;
+          var end = start + 2 * Math.PI * c[3][t] / c[2];
+          ctx.beginPath();
+          ctx.moveTo(p.x, p.y);
+          ctx.arc(p.x, p.y, r, start, end);
+          ctx.closePath();
+          ctx.fillStyle = styleOf(types[t]).color;
+          ctx.fill();
+          start = end;
+        }
+        ctx.beginPath();
+        ctx.arc(p.x, p.y, r, 0, 2 * Math.PI);
+        ctx.lineWidth = 1.5;
+        ctx.strokeStyle = colors.bin_outline;
+        ctx.stroke();
+        var label = c[2] >= 1e6 ? (c[2] / 1e6).toFixed(1) + "M" : c[2] >= 1e4 ? Math.round(c[2] / 1e3) + "k"
+          : c[2] >= 1e3 ? (c[2] / 1e3).toFixed(1) + "k" : String(c[2]);
+        ctx.lineWidth = 3;
+        ctx.strokeStyle = colors.bin_text_shadow;
+        ctx.strokeText(label, p.x, p.y);
+        ctx.fillStyle = colors.bin_text;
+        ctx.fillText(label, p.x, p.y);
+      }
+    },
+    cellAt: function (point) {
+      var placed = this._placed || [];
+      for (var i = placed.length - 1; i >= 0; i--) {
+        var c = placed[i], dx = c.x - point.x, dy = c.y - point.y;
+        if (dx * dx + dy * dy <= c.r * c.r) return c.latlng;
+      }
+      return null;
+    }
+  });
+
+  function addBins(group, url, typeOrder) {
+    var layer = new BinsLayer(url, typeOrder);
+    layer._group = group;
+    group.__dmBinsLayer = layer;
+    group.addLayer(layer);
   }
 
   function fitTo(bounds) {
@@ -516,13 +659,16 @@
       } else if (s && spec.pan_to_selected && !visible.contains(s.latlng)) theMap.panTo(s.latlng);
       fittedOnce = true;
       countOutside();
-      requestAnimationFrame(function () {
-        window.__dmPainted = { view: spec.key, count: spec.count, at: performance.now() };
-        firstPaintDone();
+      var bins = group.__dmBinsLayer;
+      Promise.resolve(bins && bins._map ? bins.settled() : null).then(function () {
+        requestAnimationFrame(function () {
+          window.__dmPainted = { view: spec.key, count: spec.count, at: performance.now() };
+          firstPaintDone();
+        });
       });
     });
   }
 
   window.DashboardMap = { init: init, addBasemap: addBasemap, addLegend: addLegend, addRoute: addRoute,
-    addZones: addZones, addEvents: addEvents, addDenseDots: addDenseDots, finishView: finishView };
+    addZones: addZones, addEvents: addEvents, addDenseDots: addDenseDots, addBins: addBins, finishView: finishView };
 })();

@@ -1,0 +1,167 @@
+"""Where the events live: a typed Parquet file queried by an engine, DuckDB in-process or Apache Spark.
+
+The page and `export` ask `queries` expressions; an engine compiles each to its own SQL (Ibis) and returns
+small pandas frames. The server never holds the events themselves.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+import pyarrow as pa
+
+from .errors import DashboardError
+from .queries import EVENTS_TABLE
+
+ENGINES = ("duckdb", "spark")
+ENGINE_ENV = "DASHBOARD_ENGINE"
+SPARK_MASTER_ENV = "DASHBOARD_SPARK_MASTER"
+DEFAULT_SPARK_MASTER = "local[2]"
+# DuckDB's own ceiling for one process's queries: past it, it spills to its temporary folder (in the cache,
+# never the project) instead of growing. 10,000,000 events bin within it.
+DUCKDB_MEMORY_LIMIT_MB = 512
+
+
+@dataclass(frozen=True)
+class EngineChoice:
+    """Which engine runs the queries, and where Spark's master is."""
+
+    name: str = "duckdb"
+    spark_master: str = DEFAULT_SPARK_MASTER
+
+    @classmethod
+    def from_env(cls, name: str | None = None, spark_master: str | None = None) -> EngineChoice:
+        chosen = (name or os.environ.get(ENGINE_ENV) or "duckdb").lower()
+        if chosen not in ENGINES:
+            raise DashboardError(f"unknown engine {chosen!r}: choose one of {', '.join(ENGINES)}")
+        return cls(chosen, spark_master or os.environ.get(SPARK_MASTER_ENV) or DEFAULT_SPARK_MASTER)
+
+
+def _frame(table: pa.Table) -> pd.DataFrame:
+    # dates as datetime64 (not Python objects), as the rest of the dashboard compares them
+    frame = table.to_pandas(date_as_object=False)
+    if "route_seq" in frame:  # a whole number or blank, as loading types it
+        frame["route_seq"] = frame["route_seq"].astype("Int64")
+    return frame
+
+
+class DuckDBEngine:
+    """DuckDB in this process over the Parquet file; one cursor a thread (Streamlit runs sessions on threads)."""
+
+    dialect = "duckdb"
+
+    def __init__(self, parquet: str, temp_dir: Path, memory_limit_mb: int = DUCKDB_MEMORY_LIMIT_MB):
+        import duckdb
+
+        temp_dir.mkdir(parents=True, exist_ok=True)
+        self._db = duckdb.connect(
+            config={"memory_limit": f"{memory_limit_mb}MB", "temp_directory": str(temp_dir / "duckdb-spill")}
+        )
+        self._db.execute(f"CREATE VIEW {EVENTS_TABLE} AS SELECT * FROM read_parquet({_sql_text(parquet)})")
+        self._local = threading.local()
+
+    def _cursor(self):
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._local.cursor = self._db.cursor()
+        return cursor
+
+    def arrow(self, sql: str) -> pa.Table:
+        return self._cursor().sql(sql).to_arrow_table()
+
+    def batches(self, sql: str, size: int) -> Iterator[pa.RecordBatch]:
+        yield from self._db.cursor().sql(sql).to_arrow_reader(size)
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class SparkEngine:
+    """The same SQL on Apache Spark: a cluster (`spark://host:7077`, `yarn`, `k8s://…`) or `local[N]`."""
+
+    dialect = "pyspark"
+
+    def __init__(self, parquet: str, master: str):
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError as exc:
+            raise DashboardError(
+                "the Spark engine needs pyspark: pip install pyspark (the version your cluster runs)"
+            ) from exc
+        self.spark = (
+            SparkSession.builder.master(master)
+            .appName("taiwan-strait-dashboard")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.session.timeZone", "UTC")  # dates are local dates as written: no shifting
+            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            .getOrCreate()
+        )
+        self.spark.read.parquet(parquet).createOrReplaceTempView(EVENTS_TABLE)
+
+    def arrow(self, sql: str) -> pa.Table:
+        return self.spark.sql(sql).toArrow()
+
+    def batches(self, sql: str, size: int) -> Iterator[pa.RecordBatch]:
+        # the driver collects one partition at a time, never the whole result
+        rows = []
+        frame = self.spark.sql(sql)
+        schema = None
+        for row in frame.toLocalIterator():
+            rows.append(row.asDict())
+            if len(rows) == size:
+                batch = pa.RecordBatch.from_pylist(rows, schema=schema)
+                schema = batch.schema
+                yield batch
+                rows = []
+        if rows:
+            yield pa.RecordBatch.from_pylist(rows, schema=schema)
+
+    def close(self) -> None:
+        pass  # the session is the process's; another store may share it
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+class EventStore:
+    """The events of one data set as an engine sees them; every method is one query."""
+
+    def __init__(self, engine: DuckDBEngine | SparkEngine):
+        self.engine = engine
+        self._sql: dict[int, str] = {}
+
+    @classmethod
+    def open(cls, parquet: str, choice: EngineChoice, temp_dir: Path) -> EventStore:
+        if choice.name == "spark":
+            return cls(SparkEngine(parquet, choice.spark_master))
+        return cls(DuckDBEngine(parquet, temp_dir))
+
+    @property
+    def engine_name(self) -> str:
+        return "spark" if isinstance(self.engine, SparkEngine) else "duckdb"
+
+    def sql(self, expr: ir.Expr) -> str:
+        return ibis.to_sql(expr, dialect=self.engine.dialect)
+
+    def frame(self, expr: ir.Table) -> pd.DataFrame:
+        return _frame(self.engine.arrow(self.sql(expr)))
+
+    def scalar(self, expr: ir.Scalar):
+        table = self.engine.arrow(self.sql(expr.name("value")))
+        return table.column(0)[0].as_py()
+
+    def frames(self, expr: ir.Table, size: int = 100_000) -> Iterator[pd.DataFrame]:
+        """A big result a piece at a time (downloads, export)."""
+        for batch in self.engine.batches(self.sql(expr), size):
+            yield _frame(pa.Table.from_batches([batch]))
+
+    def close(self) -> None:
+        self.engine.close()

@@ -1,0 +1,177 @@
+"""Every question the page and `export` ask of the events, each written once as an Ibis expression.
+
+The expressions are built on an unbound table named `events` and compiled to each engine's SQL (DuckDB's
+in-process, Spark's on a cluster) by `event_store`, so one definition runs on both and on any engine Ibis
+targets. Nothing here touches data.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import ibis
+import ibis.expr.types as ir
+
+from .filters import FilterState
+from .schema import ACTOR_SEPARATOR, EVENT_COLUMNS
+
+EVENTS_TABLE = "events"
+ROW = "row"  # the event's position in its file (0..n-1): how a dot, a card and the table name an event
+_TYPES = {
+    "date": "date",
+    "latitude": "float64",
+    "longitude": "float64",
+    "money": "float64",
+    "int": "int64",
+    "precision": "int64",
+}
+# The typed Parquet copy's columns: events.csv's, typed, then the row number.
+EVENT_SCHEMA = ibis.schema([(c.name, _TYPES.get(c.kind, "string")) for c in EVENT_COLUMNS] + [(ROW, "int64")])
+EVENTS = ibis.table(EVENT_SCHEMA, name=EVENTS_TABLE)
+# What a dense view draws: position, type and the row that names the event.
+DOT_COLUMNS = [ROW, "event_id", "event_type", "latitude", "longitude", "start_date", "end_date", "route_id"]
+MAX_MERCATOR_LAT = 85.0  # Web Mercator ends here; events nearer a pole are binned at its edge
+
+
+def matching(state: FilterState, t: ir.Table = EVENTS) -> ir.Table:
+    """Events overlapping [start, end] whose type, actor and text match: `filters.apply_filters` as a query."""
+    where = []
+    if state.start is not None:
+        where.append(t.end_date >= state.start)
+    if state.end is not None:
+        where.append(t.start_date <= state.end)
+    if state.types:
+        where.append(t.event_type.isin(list(state.types)))
+    if state.actors:
+        # "A; B" names two actors: pad with the separator so that a name matches only whole
+        padded = ibis.literal(ACTOR_SEPARATOR).concat(t.actor, ibis.literal(ACTOR_SEPARATOR))
+        where.append(ibis.or_(*[padded.contains(ACTOR_SEPARATOR + a + ACTOR_SEPARATOR) for a in state.actors]))
+    needle = state.text.strip().lower()
+    if needle:  # plain text, never a pattern: a user's "%" or "(" is looked for as it is
+        where.append(
+            t.title.lower().contains(needle)
+            | t.description.lower().contains(needle)
+            | t.location.lower().contains(needle)
+        )
+    return t.filter(*where) if where else t
+
+
+def located(t: ir.Table) -> ir.Table:
+    return t.filter(t.latitude.notnull(), t.longitude.notnull())
+
+
+def count(state: FilterState) -> ir.Scalar:
+    return matching(state).count()
+
+
+def span() -> ir.Table:
+    """The whole data set's size and dates."""
+    return EVENTS.aggregate(events=EVENTS.count(), first=EVENTS.start_date.min(), last=EVENTS.end_date.max())
+
+
+def rows(state: FilterState, columns: list[str] | None = None, limit: int | None = None) -> ir.Table:
+    """The matching events in file order (all columns unless named)."""
+    shown = matching(state)
+    shown = shown.select(*columns) if columns else shown
+    return shown.order_by(ROW).limit(limit)
+
+
+def page(state: FilterState, offset: int, limit: int) -> ir.Table:
+    """One page of the table: by date, then file order."""
+    return matching(state).order_by(["start_date", ROW]).limit(limit, offset=offset)
+
+
+def by_row(row: int) -> ir.Table:
+    return EVENTS.filter(EVENTS[ROW] == row)
+
+
+def by_ids(ids: list[str]) -> ir.Table:
+    return EVENTS.filter(EVENTS.event_id.isin(ids)).order_by(ROW)
+
+
+def ids_in_view(state: FilterState, ids: list[str]) -> ir.Table:
+    """Which of `ids` the filter keeps (the stops legs hang on, the drills zones belong to)."""
+    shown = matching(state)
+    return shown.filter(shown.event_id.isin(ids)).select("event_id")
+
+
+def route_stops() -> ir.Table:
+    """Every stop of every route (a handful), with all columns: legs and stories are built from them."""
+    return EVENTS.filter(EVENTS.route_id != "", EVENTS.route_seq.notnull()).order_by(["route_id", "route_seq"])
+
+
+def actors() -> ir.Table:
+    return EVENTS.select("actor").distinct()
+
+
+def daily_counts(state: FilterState, origin: date, bin_days: int) -> ir.Table:
+    """Events per type per bin of `bin_days` days from `origin` (by start date), for the timeline chart."""
+    shown = matching(state)
+    days = shown.start_date.epoch_days() - (origin - date(1970, 1, 1)).days
+    return (
+        shown.mutate(bin=(days // bin_days) * bin_days)
+        .group_by(["event_type", "bin"])
+        .aggregate(events=ibis._.count())
+        .order_by(["event_type", "bin"])
+    )
+
+
+def same_day(day: date, route_id: str, limit: int) -> ir.Table:
+    """Events of other routes (or none) whose local dates include `day`."""
+    t = EVENTS
+    return t.filter(t.start_date <= day, t.end_date >= day, t.route_id != route_id).order_by(ROW).limit(limit)
+
+
+def display_lon(t: ir.Table, cut: float) -> ir.FloatingValue:
+    """Longitude as drawn: +360 west of the map's cut (`routes.to_display_lon`), so the Pacific is whole."""
+    return ibis.ifelse(t.longitude < cut, t.longitude + 360.0, t.longitude)
+
+
+def longitude_cells(state: FilterState, cut: float) -> ir.Table:
+    """Events per whole degree of drawn longitude, with the latitudes they span: enough to place the map's
+    cut and its first frame without reading every event."""
+    shown = located(matching(state))
+    shown = shown.mutate(cell=display_lon(shown, cut).floor())
+    return shown.group_by("cell").aggregate(
+        events=ibis._.count(), south=ibis._.latitude.min(), north=ibis._.latitude.max()
+    )
+
+
+def in_bounds(
+    state: FilterState, cut: float, south: float, west: float, north: float, east: float
+) -> tuple[ir.Table, ir.FloatingValue]:
+    """The matching located events inside a box of drawn coordinates, and their drawn longitude."""
+    shown = located(matching(state))
+    shown = shown.mutate(dlon=display_lon(shown, cut))
+    where = [shown.latitude >= south, shown.latitude <= north]
+    if east - west < 360:
+        where += [shown.dlon >= west, shown.dlon <= east]
+    return shown.filter(*where), shown.dlon
+
+
+def bins(state: FilterState, cut: float, box: tuple[float, float, float, float], zoom: int, cell_px: int) -> ir.Table:
+    """Events inside `box` (south, west, north, east in drawn degrees) counted per square cell of `cell_px`
+    screen pixels at `zoom` (Web Mercator) and per type, with each cell's mean position."""
+    shown, _ = in_bounds(state, cut, *box)
+    world_px = 256 * 2**zoom
+    cell_deg = 360.0 * cell_px / world_px
+    cell_y = 2 * math.pi * cell_px / world_px  # one cell in Mercator's y (radians)
+    lat = shown.latitude.clip(-MAX_MERCATOR_LAT, MAX_MERCATOR_LAT)
+    merc_y = (lat.radians() / 2 + math.pi / 4).tan().ln()
+    return (
+        shown.mutate(cx=(shown.dlon / cell_deg).floor(), cy=(merc_y / cell_y).floor())
+        .group_by(["cx", "cy", "event_type"])
+        .aggregate(events=ibis._.count(), lat=ibis._.latitude.mean(), lon=ibis._.dlon.mean())
+    )
+
+
+def points_in_bounds(state: FilterState, cut: float, box: tuple[float, float, float, float], limit: int) -> ir.Table:
+    """Up to `limit` matching events inside the box, as dots: row, type and drawn position."""
+    shown, _ = in_bounds(state, cut, *box)
+    return shown.select(ROW, "event_type", "latitude", "dlon").order_by(ROW).limit(limit)
+
+
+def count_in_bounds(state: FilterState, cut: float, box: tuple[float, float, float, float]) -> ir.Scalar:
+    shown, _ = in_bounds(state, cut, *box)
+    return shown.count()
