@@ -90,11 +90,13 @@ class SparkEngine:
 
     def __init__(self, parquet: str, master: str):
         try:
+            from ibis.backends.pyspark import Backend
             from pyspark.sql import SparkSession
         except ImportError as exc:
             raise DashboardError(
                 "the Spark engine needs pyspark: pip install pyspark (the version your cluster runs)"
             ) from exc
+        Backend.register_options()  # the options Ibis' Spark compiler reads (ibis.pyspark.connect would do it)
         self.spark = (
             SparkSession.builder.master(master)
             .appName("taiwan-strait-dashboard")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pandas as pd
@@ -112,6 +113,26 @@ def zone_features(zones: list[Zone]) -> list[dict]:
 def build_feature_collection(events: pd.DataFrame, legs: list[Leg], zones: list[Zone]) -> dict:
     """Events, legs and zones as one FeatureCollection."""
     return {"type": "FeatureCollection", "features": event_features(events) + leg_features(legs) + zone_features(zones)}
+
+
+def geojson_pieces(event_frames: Iterable[pd.DataFrame], legs: list[Leg], zones: list[Zone]) -> Iterator[bytes]:
+    """`build_feature_collection` as UTF-8 pieces, the events a frame at a time (as the engine streams them):
+    the same features, never the whole collection in memory."""
+    yield b'{"type": "FeatureCollection", "features": [\n'
+    first = True
+
+    def feature_lines(features: list[dict]) -> bytes:
+        nonlocal first
+        text = ",\n".join(json.dumps(f, ensure_ascii=False, allow_nan=False) for f in features)
+        if text and not first:
+            text = ",\n" + text
+        first = first and not text
+        return text.encode("utf-8")
+
+    for frame in event_frames:
+        yield feature_lines(event_features(frame))
+    yield feature_lines(leg_features(legs) + zone_features(zones))
+    yield b"\n]}\n"
 
 
 def to_geojson_text(collection: dict) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -42,7 +43,13 @@ def remove_stale_temp_files(path: str | os.PathLike) -> list[Path]:
 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
-    """Write to a temporary file beside `path`, flush it to disk, then rename it over `path`.
+    """`write_chunks_atomic` of one piece."""
+    write_chunks_atomic(path, [data])
+
+
+def write_chunks_atomic(path: str | os.PathLike, chunks: Iterable[bytes]) -> None:
+    """Write the pieces, as they come, to a temporary file beside `path`, flush it to disk, then rename it
+    over `path` (a big export never has to be whole in memory).
 
     A rename within one folder is atomic on POSIX and Windows, so readers see the old file or the
     new one, never a mixture; two writers at once each rename a complete file and the last one wins.
@@ -54,7 +61,8 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            for chunk in chunks:
+                handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
         if target.exists():

@@ -14,6 +14,8 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
@@ -22,8 +24,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .config import Settings
-from .errors import DataError
+from .config import REPO_DIR, Settings, load_settings
+from .errors import DashboardError, DataError
 from .loading import events_path, stream_dataset
 from .queries import EVENT_SCHEMA, ROW
 from .schema import GEOCODE_CACHE_FILE, LOCATIONS_FILE, TYPES_FILE
@@ -94,7 +96,7 @@ def typed_copy(settings: Settings, root: Path | None = None) -> tuple[Path, list
         entry.parent.mkdir(parents=True, exist_ok=True)
         with _locked(entry.parent / ".lock"):
             if not (entry / META_FILE).exists():  # another process may have built it while this one waited
-                _build(settings, entry)
+                _build_in_child(settings, entry)
     meta = json.loads((entry / META_FILE).read_text(encoding="utf-8"))
     return entry / COPY_FILE, [Problem(**p) for p in meta["warnings"]]
 
@@ -109,7 +111,30 @@ def _locked(path: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _build(settings: Settings, entry: Path) -> None:
+def _build_in_child(settings: Settings, entry: Path) -> None:
+    """Build in a process of its own: checking ten million rows costs memory that a long-lived server
+    should not keep (Python seldom gives it back), and a crash there cannot take the server down.
+
+    A new interpreter, not multiprocessing: Streamlit runs the page as `__main__`, which a spawned child
+    would run again. The child inherits the environment (the size limits) and prints the problems."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_DIR), os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run(
+        [sys.executable, "-m", "dashboard.parquet_copy", str(settings.data_dir), str(entry)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    if done.returncode == 0:
+        return
+    try:
+        problems = [Problem(**p) for p in json.loads(done.stdout)]
+    except (ValueError, TypeError):
+        raise DashboardError(f"building the events' Parquet copy failed: {done.stderr.strip()[-2000:]}") from None
+    raise DataError(problems)
+
+
+def _build(settings: Settings, entry: Path) -> list[Problem] | None:
+    """Check the folder and write its copy at `entry`; the problems instead when there are errors."""
     scratch = Path(tempfile.mkdtemp(prefix=".building-", dir=entry.parent))
     try:
         writer = pq.ParquetWriter(scratch / COPY_FILE, ARROW_SCHEMA, compression="zstd")
@@ -121,7 +146,7 @@ def _build(settings: Settings, entry: Path) -> None:
 
             dataset, problems = stream_dataset(settings, write)
         if dataset is None:
-            raise DataError(problems)
+            return problems
         events_file = events_path(settings.data_dir).name
         warnings = [asdict(p) for p in problems if p.file == events_file and not p.is_error]
         meta = {"source": source_stamp(settings), "layout": LAYOUT_VERSION, "warnings": warnings}
@@ -132,3 +157,11 @@ def _build(settings: Settings, entry: Path) -> None:
     for older in entry.parent.iterdir():  # copies of earlier versions of this folder
         if older.is_dir() and older != entry and not older.name.startswith(".building-"):
             shutil.rmtree(older, ignore_errors=True)
+    return None
+
+
+if __name__ == "__main__":  # the child of _build_in_child: python -m dashboard.parquet_copy DATA_DIR ENTRY
+    found = _build(load_settings(sys.argv[1]), Path(sys.argv[2]))
+    if found is not None:
+        print(json.dumps([asdict(p) for p in found], default=str))
+        sys.exit(1)

@@ -34,7 +34,7 @@ CHROMIUM_FLAGS = [
 ]
 INSTALL_HINT = "install it with `apt-get install -y chromium` (Debian/Ubuntu) or set DASHBOARD_CHROMIUM"
 MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
-SUMMARY = re.compile(r"(\d+) of (\d+) events")
+SUMMARY = re.compile(r"([\d,]+) of ([\d,]+) events")  # 1,000,000 of 1,000,000
 TIMEOUT_MS = 45_000
 
 
@@ -187,7 +187,7 @@ class Watched:
         locator = self.page.get_by_text(SUMMARY).first
         locator.wait_for(timeout=TIMEOUT_MS)
         shown, total = SUMMARY.search(locator.inner_text()).groups()
-        return int(shown), int(total)
+        return int(shown.replace(",", "")), int(total.replace(",", ""))
 
     def wait_until(self, condition, message: str, timeout_s: float = 30):
         """Poll a condition while the page re-renders. Only a Playwright timeout inside the condition counts

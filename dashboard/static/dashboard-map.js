@@ -538,6 +538,7 @@
     // The answer for the map as it is now: asked already (by the move that put it there), or now.
     settled: function () {
       var map = this._map, self = this;
+      if (!map) return new Promise(function (resolve) { self.once("add", function () { resolve(self.settled()); }); });
       if (map._animatingZoom || (map._panAnim && map._panAnim._inProgress)) {  // asked again when it ends
         return new Promise(function (resolve) { map.once("moveend", function () { resolve(self.pending); }); });
       }
