@@ -14,7 +14,7 @@ from .export import build_feature_collection, to_geojson_text
 from .files import write_text_atomic
 from .filters import FilterState, select_view
 from .geocoding import Gazetteer, make_nominatim_geocoder, read_cache, resolve_places, write_cache
-from .importers import READERS, ImportOptions, ImportRefused, import_files, summarize
+from .importers import EVENT_FORMATS, READERS, ImportOptions, ImportRefused, import_files, summarize
 from .importers.common import parse_column_map, print_progress
 from .loading import load_dataset, read_csv_strings, read_text_file
 from .routes import build_legs
@@ -100,6 +100,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--strict",
         action="store_true",
         help="refuse the import if any row has a problem (by default such rows are skipped and listed)",
+    )
+    p.add_argument(
+        "--format",
+        dest="events_format",
+        choices=list(EVENT_FORMATS),
+        help="write the folder's events as events.csv or events.parquet (the same columns, as text), "
+        "replacing the other; default: the folder's own, csv for a new folder",
     )
     return parser
 
@@ -228,7 +235,9 @@ def run_import(args: argparse.Namespace, settings: Settings) -> int:
         progress=print_progress if show_progress else None,
     )
     try:
-        batch, report = import_files(args.format, args.files, settings.data_dir, settings, options)
+        batch, report = import_files(
+            args.format, args.files, settings.data_dir, settings, options, events_format=args.events_format
+        )
     except ImportRefused as exc:
         if show_progress:
             sys.stderr.write("\n")

@@ -2,8 +2,9 @@
 
 An importer turns each input row into an events.csv row (and, for warnings, zones). `write_into` merges
 them into the data folder by event id, checks the merged folder exactly as `python -m dashboard validate`
-would, and only then replaces the files, each with `write_text_atomic`: a bad file or a bad merge leaves
-the folder as it was.
+would, and only then replaces the files, each atomically: a bad file or a bad merge leaves the folder as
+it was. The events are written as events.csv or, with `--format parquet`, as events.parquet (the same
+columns and text; see `events_parquet`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import dataclasses
 import filecmp
 import io
 import json
@@ -37,6 +39,7 @@ from ..schema import (
     EVENT_COLUMNS,
     EVENT_TYPES,
     EVENTS_FILE,
+    EVENTS_PARQUET_FILE,
     GEOCODE_CACHE_FILE,
     LOCATION_COLUMNS,
     LOCATIONS_FILE,
@@ -46,6 +49,7 @@ from ..schema import (
     EventType,
 )
 from ..validation import ID_PATTERN, URL_PATTERN, Problem, errors_only
+from . import events_parquet
 
 EVENT_FIELDS: tuple[str, ...] = tuple(c.name for c in EVENT_COLUMNS)
 assert EVENT_FIELDS[0] == "event_id"  # _merge_events relies on it
@@ -55,6 +59,8 @@ MAX_PROBLEMS_KEPT = 200
 # How often the progress line is redrawn, in seconds.
 PROGRESS_EVERY = 0.25
 PROBLEM_ROWS = "each with a problem (listed above)"
+# --format: the file a data folder's events are written to
+EVENT_FORMATS = {"csv": EVENTS_FILE, "parquet": EVENTS_PARQUET_FILE}
 
 
 class ImportRefused(DataError):
@@ -677,13 +683,15 @@ class WriteReport:
     zones: int = 0
     files_written: list[str] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    events_file: str = EVENTS_FILE  # where the folder's events are now: events.csv or events.parquet
+    files_removed: list[str] = field(default_factory=list)  # the events file of the other format, if it was there
 
     @property
     def total(self) -> int:
         return self.new + self.updated + self.unchanged + self.kept
 
 
-def write_into(batch: ImportBatch, into: Path, settings: Settings) -> WriteReport:
+def write_into(batch: ImportBatch, into: Path, settings: Settings, events_format: str | None = None) -> WriteReport:
     """Merge the batch into the data folder `into` by event id and write it; refuse if it would not load.
 
     Existing events keep their rows unless an imported event has the same event_id (the import replaces
@@ -692,11 +700,19 @@ def write_into(batch: ImportBatch, into: Path, settings: Settings) -> WriteRepor
     folder (`check_dataset`), and only then are the changed files replaced, one by one and each atomically,
     in an order (types, gazetteer, events, zones) in which every step is valid. events.csv is written and
     checked as a stream, so a million events never sit in memory as one text.
+
+    `events_format` ("csv" or "parquet", see EVENT_FORMATS) is the file the events go to; None keeps the
+    folder's own (csv for a folder without events). The events are merged and checked as CSV text either
+    way; for parquet that text is then written as events.parquet, a row group at a time, and an events.csv
+    the folder had is removed once events.parquet is in place (and the other way round), so that the
+    folder holds its events once. A folder that holds both files is refused.
     """
+    if events_format is not None and events_format not in EVENT_FORMATS:
+        raise UsageError(f"unknown events format {events_format!r}; known: {', '.join(EVENT_FORMATS)}")
     created = not into.exists()
     into.mkdir(parents=True, exist_ok=True)
     try:
-        return _write_into(batch, into, settings)
+        return _write_into(batch, into, settings, events_format)
     except BaseException:
         if created and not any(into.iterdir()):
             into.rmdir()  # a refused import into a new folder leaves no empty folder behind
@@ -704,26 +720,37 @@ def write_into(batch: ImportBatch, into: Path, settings: Settings) -> WriteRepor
 
 
 SCRATCH_PREFIX = ".import."
+BOTH_EVENT_FILES = (
+    "the folder holds both events.csv and events.parquet, so it is not clear which holds its events: delete "
+    "the one that is out of date (an import with --format parquet stopped between writing events.parquet "
+    "and removing events.csv leaves both; events.parquet is then the newer)"
+)
 
 
-def _write_into(batch: ImportBatch, into: Path, settings: Settings) -> WriteReport:
+def _write_into(batch: ImportBatch, into: Path, settings: Settings, events_format: str | None) -> WriteReport:
     with _folder_lock(into):
         _remove_stale_scratch(into)
-        existing_problems = _check_existing(into, settings)
-        if errors_only(existing_problems or []):
-            raise ImportRefused(
-                existing_problems,
-                f"the data already in {into} has problems: fix them first "
-                f"(python -m dashboard validate --data-dir {into})",
-            )
-        report = WriteReport(into=into)
+        source = events_source(into)
+        if events_format is not None:
+            target = into / EVENT_FORMATS[events_format]
+        else:
+            target = source or into / EVENTS_FILE
         scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}.", dir=into))
+        parquet = None  # the merged events.parquet, written beside its target before anything is replaced
         try:
+            existing_problems = _check_existing(into, source, settings)
+            if errors_only(existing_problems or []):
+                raise ImportRefused(
+                    existing_problems,
+                    f"the data already in {into} has problems: fix them first "
+                    f"(python -m dashboard validate --data-dir {into})",
+                )
+            report = WriteReport(into=into, events_file=target.name)
             texts = {
                 TYPES_FILE: _merge_types(into / TYPES_FILE, batch.types, report),
                 ZONES_FILE: _merge_zones(into / ZONES_FILE, batch.zones, batch.events, report),
             }
-            size = _merge_events(into / EVENTS_FILE, batch.events, scratch / EVENTS_FILE, report)
+            size, identical = _merge_events(source, batch.events, scratch / EVENTS_FILE, report)
             if size > settings.max_file_bytes:
                 limit = settings.max_file_bytes // (1024 * 1024)
                 raise ImportRefused(
@@ -743,19 +770,56 @@ def _write_into(batch: ImportBatch, into: Path, settings: Settings) -> WriteRepo
             if not (into / LOCATIONS_FILE).exists():
                 texts[LOCATIONS_FILE] = ",".join(c.name for c in LOCATION_COLUMNS) + "\n"
             changed = [name for name, text in texts.items() if text is not None and _differs(into / name, text)]
-            if _file_differs(into / EVENTS_FILE, scratch / EVENTS_FILE):
-                changed.append(EVENTS_FILE)
+            if source != target:
+                changed.append(target.name)  # the other format, or no events before
+            elif target.name == EVENTS_FILE and _file_differs(source, scratch / EVENTS_FILE):
+                changed.append(target.name)  # byte for byte: the merge may also quote or end lines otherwise
+            elif target.name == EVENTS_PARQUET_FILE and not identical:
+                changed.append(target.name)
             if changed or existing_problems is None:
-                report.warnings = _check_merged(into, scratch, texts, settings)
+                report.warnings = _named(_check_merged(into, scratch, texts, settings, target.name), target.name)
             else:  # the merged folder is byte for byte the folder just checked: its warnings are known
                 report.warnings = existing_problems
-            for name in (TYPES_FILE, LOCATIONS_FILE, EVENTS_FILE, ZONES_FILE):
-                if name in changed:
+            if EVENTS_PARQUET_FILE in changed:
+                parquet = events_parquet.new_temp_file(target)
+                events_parquet.write_csv_as_parquet(scratch / EVENTS_FILE, parquet)
+            # every file is ready: each is replaced in one step
+            for name in (TYPES_FILE, LOCATIONS_FILE, target.name, ZONES_FILE):
+                if name not in changed:
+                    continue
+                if name == EVENTS_PARQUET_FILE:
+                    events_parquet.install(parquet, target, like=source)
+                else:
                     _install(scratch / name, into / name)
-                    report.files_written.append(name)
+                report.files_written.append(name)
+                if name == target.name and source is not None and source != target:
+                    source.unlink()  # the events are in the other format now: a folder holds them once
+                    report.files_removed.append(source.name)
             return report
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+            if parquet is not None:
+                parquet.unlink(missing_ok=True)  # gone already unless something failed before it was installed
+
+
+def events_source(into: Path) -> Path | None:
+    """The folder's events file (events.csv or events.parquet), None if it has none (or is no folder);
+    ImportRefused if it has both."""
+    present = [into / name for name in (EVENTS_FILE, EVENTS_PARQUET_FILE) if (into / name).exists()]
+    if len(present) > 1:
+        raise ImportRefused(
+            [Problem(EVENTS_PARQUET_FILE, None, None, str(into), BOTH_EVENT_FILES)],
+            f"{into} holds its events twice; nothing was written",
+        )
+    return present[0] if present else None
+
+
+def _named(problems: list[Problem], events_file: str) -> list[Problem]:
+    """Problems found in the merged events.csv text that stands for `events_file`, named after `events_file`
+    (the rows are numbered alike: a Parquet file's first event is row 2, as in the CSV it stands for)."""
+    if events_file == EVENTS_FILE:
+        return problems
+    return [dataclasses.replace(p, file=events_file) if p.file == EVENTS_FILE else p for p in problems]
 
 
 @contextlib.contextmanager
@@ -796,16 +860,19 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _check_existing(into: Path, settings: Settings) -> list[Problem] | None:
-    """The problems (errors and warnings) of the folder as it is; None when it holds no events yet."""
-    if not (into / EVENTS_FILE).exists():
+def _check_existing(into: Path, source: Path | None, settings: Settings) -> list[Problem] | None:
+    """The problems (errors and warnings) of the folder as it is, its events.csv or events.parquet read as
+    the dashboard reads it; None when it holds no events yet."""
+    if source is None:
         return None
     return check_dataset(_settings_for(into, settings))
 
 
-def _check_merged(into: Path, scratch: Path, texts: dict[str, str | None], settings: Settings) -> list[Problem]:
+def _check_merged(
+    into: Path, scratch: Path, texts: dict[str, str | None], settings: Settings, events_file: str
+) -> list[Problem]:
     """Check the merged folder in `scratch` (events.csv is there already); ImportRefused with every problem
-    if it would not load, else its warnings."""
+    (named after `events_file`, the file they will be in) if it would not load, else its warnings."""
     for name in (LOCATIONS_FILE, GEOCODE_CACHE_FILE, TYPES_FILE, ZONES_FILE):
         text = texts.get(name)
         if text is not None:
@@ -814,7 +881,9 @@ def _check_merged(into: Path, scratch: Path, texts: dict[str, str | None], setti
             shutil.copyfile(into / name, scratch / name)
     problems = check_dataset(_settings_for(scratch, settings))
     if errors_only(problems):
-        raise ImportRefused(problems, f"the merged data would not load; nothing was written to {into}")
+        raise ImportRefused(
+            _named(problems, events_file), f"the merged data would not load; nothing was written to {into}"
+        )
     return problems
 
 
@@ -833,7 +902,8 @@ def _install(source: Path, target: Path) -> None:
 
 
 def _settings_for(data_dir: Path, settings: Settings) -> Settings:
-    return Settings(data_dir=data_dir, max_file_bytes=settings.max_file_bytes)
+    """The same settings (limits included) for another folder."""
+    return dataclasses.replace(settings, data_dir=data_dir)
 
 
 def _differs(path: Path, text: str) -> bool:
@@ -858,9 +928,15 @@ def _read_csv_text(path: Path) -> tuple[list[str], list[list[str]]]:
 
 
 @contextlib.contextmanager
-def _csv_records(path: Path) -> Iterator[Iterator[list[str]]]:
+def _parquet_records(path: Path) -> Iterator[Iterator[list[str]]]:
+    """The rows of an existing events.parquet (already checked), header first, a row group at a time."""
+    yield events_parquet.iter_rows(path)
+
+
+@contextlib.contextmanager
+def _csv_records(path: Path | None) -> Iterator[Iterator[list[str]]]:
     """The rows of an existing data file that are not blank, header first, read as a stream."""
-    if not path.exists():
+    if path is None or not path.exists():
         yield iter(())
         return
     with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -875,21 +951,25 @@ def _csv_text(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return out.getvalue()
 
 
-def _merge_events(path: Path, imported: SpooledEvents, out: Path, report: WriteReport) -> int:
-    """Write the merged events.csv to `out`: existing rows in their order (an imported id replaces its row),
-    then the new ones; return its size in bytes.
+def _merge_events(path: Path | None, imported: SpooledEvents, out: Path, report: WriteReport) -> tuple[int, bool]:
+    """Write the merged events.csv to `out`: existing rows of `path` (events.csv or events.parquet) in their
+    order (an imported id replaces its row), then the new ones. Return its size in bytes, and whether it
+    holds exactly the text `path` held (the same columns and rows, cell for cell).
 
     Columns the existing file has beyond the contract are kept, and so are their values on a replaced row.
     """
     placed = bytearray(len(imported))  # slot -> 1 once the event has replaced an existing row
     size = 0
-    with _csv_records(path) as records, out.open("wb", buffering=1024 * 1024) as handle:
-        header = [h.strip() for h in next(records, [])]
+    records_of = _parquet_records if path is not None and path.name == EVENTS_PARQUET_FILE else _csv_records
+    with records_of(path) as records, out.open("wb", buffering=1024 * 1024) as handle:
+        raw_header = next(records, [])
+        header = [h.strip() for h in raw_header]
         extra = [name for name in header if name and name not in EVENT_FIELDS]
         out_header = list(EVENT_FIELDS) + extra
         positions = {name: header.index(name) for name in header if name}
         order = [positions.get(name) for name in out_header]  # where each output column is in a row
         as_is = order == list(range(len(header)))  # the usual case: a file in contract order
+        identical = as_is and raw_header == out_header
         size += handle.write((csv_line(out_header) + "\n").encode("utf-8"))
         for row in records:
             if as_is and len(row) == len(order):
@@ -909,14 +989,17 @@ def _merge_events(path: Path, imported: SpooledEvents, out: Path, report: WriteR
                     report.unchanged += 1
                 else:
                     report.updated += 1
+                if identical:  # an unchanged event may still lose spaces around its values
+                    identical = data == (csv_line(values) + "\n").encode("utf-8")
                 placed[slot] = 1
             size += handle.write(data)
         tail = ("," * len(extra)).encode("utf-8")
         for _event_id, slot, data in imported.items_bytes():
             if not placed[slot]:
                 report.new += 1
+                identical = False
                 size += handle.write(data[:-1] + tail + b"\n" if tail else data)
-    return size
+    return size, identical
 
 
 def _merge_types(path: Path, declared: dict[str, EventType], report: WriteReport) -> str | None:
