@@ -12,8 +12,8 @@ from .event_store import EventStore
 from .filters import FilterState
 
 CELL_PX = 56  # a cell's side on screen: a disc with a four-digit count fits inside
-# At most this many events inside the visible map are sent as dots (a click on one opens its card);
-# above it, cells. 12 bytes... here JSON of three numbers: about 300 KB at the limit.
+# At most this many events inside the visible map are sent as dots (a click on one opens its card), as
+# JSON of three numbers each, about 300 KB at the limit; above it, cells.
 POINTS_LIMIT = 10_000
 
 Box = tuple[float, float, float, float]  # south, west, north, east, in drawn degrees
@@ -29,6 +29,7 @@ class BinnedView:
     types: tuple[str, ...]  # the order of the per-type counts the map receives
     key: str
     located: int  # events in view with a position: those outside the box are `located - inside`
+    points_limit: int = POINTS_LIMIT
 
     def __call__(self, box: Box, zoom: int) -> dict:
         south, west, north, east = box
@@ -36,7 +37,7 @@ class BinnedView:
         cells = self.store.frame(q.bins(self.state, self.cut, box, zoom, CELL_PX))
         inside = int(cells["events"].sum())
         answer = {"key": self.key, "zoom": zoom, "inside": inside, "outside": self.located - inside}
-        if inside <= POINTS_LIMIT:
+        if inside <= self.points_limit:
             answer["points"] = self._points(box, inside)
             answer["bins"] = []
         else:

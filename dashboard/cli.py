@@ -8,16 +8,18 @@ import io
 import sys
 from datetime import date
 
+from . import queries as q
 from .config import Settings, load_settings
 from .errors import DashboardError, DataError, UnknownPlaceError
-from .export import build_feature_collection, to_geojson_text
-from .files import write_text_atomic
-from .filters import FilterState, select_view
+from .event_store import DEFAULT_SPARK_MASTER, ENGINE_ENV, ENGINES, SPARK_MASTER_ENV, EngineChoice
+from .export import geojson_pieces
+from .files import write_chunks_atomic, write_text_atomic
+from .filters import FilterState
 from .geocoding import Gazetteer, make_nominatim_geocoder, read_cache, resolve_places, write_cache
 from .importers import EVENT_FORMATS, READERS, ImportOptions, ImportRefused, import_files, summarize
 from .importers.common import parse_column_map, print_progress
-from .loading import load_dataset, read_csv_strings, read_text_file
-from .routes import build_legs
+from .loading import read_csv_strings, read_text_file
+from .prepared import data_stamp, prepare, view_of
 from .schema import EVENT_COLUMNS, EVENT_TYPES, EVENTS_FILE, GEOCODE_CACHE_FILE, LOCATION_COLUMNS, LOCATIONS_FILE
 from .validation import errors_only, validate_locations
 
@@ -56,7 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     data_help = "data folder (default: $DASHBOARD_DATA_DIR, else the bundled data/)"
 
-    p = sub.add_parser("validate", help="check the data files; exit 1 and list every problem if any")
+    p = sub.add_parser(
+        "validate",
+        help="check the data files and build the engine's Parquet copy of the events (once per version of the "
+        "folder, so the page then opens at once); exit 1 and list every problem if any",
+    )
     p.add_argument("--data-dir", help=data_help)
 
     p = sub.add_parser("export", help="write events, route legs and zones as one GeoJSON FeatureCollection")
@@ -65,6 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end", type=_iso_date, help="last day, YYYY-MM-DD (inclusive)")
     p.add_argument("--types", type=_types, default=(), help="comma-separated event types: " + ",".join(EVENT_TYPES))
     p.add_argument("-o", "--output", help="output file (default: standard output)")
+    p.add_argument("--engine", choices=ENGINES, help=f"query engine (default: ${ENGINE_ENV}, else duckdb)")
+    p.add_argument(
+        "--spark-master",
+        metavar="URL",
+        help=f"Spark master for --engine spark: spark://host:7077, yarn, k8s://..., local[N] "
+        f"(default: ${SPARK_MASTER_ENV}, else {DEFAULT_SPARK_MASTER})",
+    )
 
     p = sub.add_parser("geocode", help="fill blank coordinates in events.csv from the gazetteer, cache or geocoder")
     p.add_argument("--data-dir", help=data_help)
@@ -134,32 +147,33 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_validate(args: argparse.Namespace, settings: Settings) -> int:
-    dataset = load_dataset(settings)
-    for problem in dataset.warnings:
+    data = prepare(str(settings.data_dir), data_stamp(settings), EngineChoice("duckdb"))
+    for problem in data.warnings:
         print(problem.format() + " (warning)", file=sys.stderr)
-    events = dataset.events
-    print(
-        f"OK: {len(events)} events, {len(dataset.locations)} places, {len(dataset.zones)} zones in {settings.data_dir}"
-    )
+    folder = data.folder
+    print(f"OK: {data.total} events, {len(folder.locations)} places, {len(folder.zones)} zones in {settings.data_dir}")
+    data.store.close()
     return 0
 
 
 def run_export(args: argparse.Namespace, settings: Settings) -> int:
-    dataset = load_dataset(settings)
-    unknown = [t for t in args.types if t not in dataset.types]
+    data = prepare(str(settings.data_dir), data_stamp(settings), EngineChoice.from_env(args.engine, args.spark_master))
+    unknown = [t for t in args.types if t not in data.types]
     if unknown:
-        raise DashboardError(f"unknown event type(s) {', '.join(unknown)}; known: {', '.join(dataset.types)}")
-    legs = build_legs(dataset.events, settings.geodesic_step_km)
-    view = select_view(dataset.events, legs, dataset.zones, FilterState(args.start, args.end, args.types))
-    text = to_geojson_text(build_feature_collection(view.events, view.legs, view.zones))
+        raise DashboardError(f"unknown event type(s) {', '.join(unknown)}; known: {', '.join(data.types)}")
+    state = FilterState(args.start, args.end, args.types)
+    view = view_of(data, state)
+    pieces = geojson_pieces(data.store.frames(q.rows(state)), view.legs, view.zones)
     if args.output:
-        write_text_atomic(args.output, text + "\n")
+        write_chunks_atomic(args.output, pieces)
         print(
-            f"wrote {len(view.events)} events, {len(view.legs)} legs, {len(view.zones)} zones to {args.output}",
+            f"wrote {view.size} events, {len(view.legs)} legs, {len(view.zones)} zones to {args.output}",
             file=sys.stderr,
         )
     else:
-        sys.stdout.write(text + "\n")
+        for piece in pieces:
+            sys.stdout.buffer.write(piece)
+        sys.stdout.flush()
     return 0
 
 

@@ -10,7 +10,7 @@ import folium
 import pandas as pd
 
 from . import queries as q
-from .binning import BinnedView
+from .binning import POINTS_LIMIT, BinnedView
 from .filters import FilterState
 from .map_builder import BASEMAP_ASSET, Selection, build_base_map, build_view_group, cells_extent
 from .offline import localize_assets
@@ -70,5 +70,6 @@ def binned_source(data: PreparedData, state: FilterState, key: str) -> tuple[str
     """Register the view with the server's bins route; the URL the map asks, and the cells that frame it."""
     extent = cells_extent(data.store.frame(q.longitude_cells(state, data.cut)))
     located = int(extent["events"].sum())
-    BINS.register(key, BinnedView(data.store, state, data.cut, tuple(data.types), key, located))
+    points_limit = min(POINTS_LIMIT, data.bin_above)  # dots once no more are inside the map than a view may hold
+    BINS.register(key, BinnedView(data.store, state, data.cut, tuple(data.types), key, located, points_limit))
     return f"{IFRAME_BASE}/bins/{key}", extent

@@ -23,10 +23,6 @@ from .schema import ACTOR_SEPARATOR, GEOCODE_CACHE_FILE, LOCATIONS_FILE, TYPES_F
 from .story import story_routes
 from .validation import Problem
 
-# A view with at most this many events is drawn event by event (rich markers up to map_builder.RICH_LIMIT,
-# canvas dots above); a bigger one is counted per cell of the visible map by the engine at each pan and zoom.
-POINT_LIMIT = 100_000
-
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity: one instance per open
 class PreparedData:
@@ -49,6 +45,7 @@ class PreparedData:
     types: dict[str, EventType]
     data_key: str
     routes: dict[str, int]  # route_id -> stops, for the guided stories
+    bin_above: int = 100_000  # a view of more events is binned (Settings.bin_above)
 
     def event(self, event_id: str | None) -> pd.Series | None:
         """One event by id (all columns), or None."""
@@ -164,20 +161,21 @@ def prepare_from(store: EventStore, settings: Settings, warnings: list[Problem],
         types=dict(folder.types),
         data_key=hashlib.sha256(repr((str(settings.data_dir), stamp, store.engine_name)).encode()).hexdigest()[:16],
         routes=story_routes(stops),
+        bin_above=settings.bin_above,
     )
 
 
-@lru_cache(maxsize=16)  # a view holds at most POINT_LIMIT events of a few columns
+@lru_cache(maxsize=16)  # a view holds at most `bin_above` events of a few columns
 def view_of(data: PreparedData, state: FilterState) -> View:
-    """What a filter leaves: its count, the events the map draws one by one (all of them up to POINT_LIMIT,
-    else only the route stops, the rest being binned), and the legs and zones of events in view."""
+    """What a filter leaves: its count, the events the map draws one by one (all of them up to
+    `data.bin_above`, else only the route stops, the rest being binned), and the legs and zones in view."""
     store = data.store
     count = int(store.scalar(q.count(state)))
     wanted = {e for leg in data.legs for e in (leg.from_event_id, leg.to_event_id)} | {
         z.event_id for z in data.folder.zones
     }
     ids = set(store.frame(q.ids_in_view(state, sorted(wanted)))["event_id"]) if wanted else set()
-    binned = count > POINT_LIMIT
+    binned = count > data.bin_above
     if binned:
         drawn = data.stops[data.stops["event_id"].isin(ids)]
     else:

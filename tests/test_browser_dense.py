@@ -28,6 +28,13 @@ TARGET = {
 
 @pytest.fixture(scope="module")
 def dense_url(tmp_path_factory):
+    folder = dense_folder(tmp_path_factory)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    with dashboard_server(folder) as server:
+        yield server.url
+
+
+def dense_folder(tmp_path_factory):
     """A data folder of 3,000 seeded events near Taiwan and one far away from every other."""
     folder = tmp_path_factory.mktemp("dense") / "data"
     folder.mkdir()
@@ -62,9 +69,7 @@ def dense_url(tmp_path_factory):
         writer = csv.DictWriter(handle, names, lineterminator="\n")
         writer.writeheader()
         writer.writerows({name: row.get(name, "") for name in names} for row in rows)
-    SCREENSHOTS.mkdir(exist_ok=True)
-    with dashboard_server(folder) as server:
-        yield server.url
+    return folder
 
 
 def test_a_click_on_a_dense_dot_selects_exactly_that_event(browser, dense_url):

@@ -64,11 +64,11 @@ app = st.App(str(Path(__file__).with_name("dateless_page.py")), routes=serving.r
 DATELESS_PAGE = """
 import dataclasses, runpy, sys
 sys.path.insert(0, {repo!r})
-from dashboard import filters
-if not hasattr(filters, "real_apply_filters"):
-    filters.real_apply_filters = filters.apply_filters
-    filters.apply_filters = lambda events, state: filters.real_apply_filters(
-        events, dataclasses.replace(state, start=None, end=None))
+from dashboard import queries
+if not hasattr(queries, "real_matching"):  # every query of the events filters through queries.matching
+    queries.real_matching = queries.matching
+    queries.matching = lambda state, *args: queries.real_matching(
+        dataclasses.replace(state, start=None, end=None), *args)
 runpy.run_path({page!r}, run_name="__main__")
 """
 
