@@ -11,7 +11,14 @@ from datetime import date
 from . import queries as q
 from .config import Settings, load_settings
 from .errors import DashboardError, DataError, UnknownPlaceError
-from .event_store import DEFAULT_SPARK_MASTER, ENGINE_ENV, ENGINES, SPARK_MASTER_ENV, EngineChoice
+from .event_store import (
+    DEFAULT_SPARK_MASTER,
+    ENGINE_ENV,
+    ENGINES,
+    EVENTS_PARQUET_ENV,
+    SPARK_MASTER_ENV,
+    EngineChoice,
+)
 from .export import geojson_pieces
 from .files import write_chunks_atomic, write_text_atomic
 from .filters import FilterState
@@ -19,6 +26,7 @@ from .geocoding import Gazetteer, make_nominatim_geocoder, read_cache, resolve_p
 from .importers import EVENT_FORMATS, READERS, ImportOptions, ImportRefused, import_files, summarize
 from .importers.common import parse_column_map, print_progress
 from .loading import read_csv_strings, read_text_file
+from .parquet_copy import typed_copy
 from .prepared import data_stamp, prepare, view_of
 from .schema import EVENT_COLUMNS, EVENT_TYPES, EVENTS_FILE, GEOCODE_CACHE_FILE, LOCATION_COLUMNS, LOCATIONS_FILE
 from .validation import errors_only, validate_locations
@@ -64,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
         "folder, so the page then opens at once); exit 1 and list every problem if any",
     )
     p.add_argument("--data-dir", help=data_help)
+    p.add_argument(
+        "--copy-to",
+        metavar="FILE",
+        help="also write the typed Parquet copy to FILE (a shared or mounted path a Spark cluster reads; upload "
+        "it to object storage from there), for --events-parquet",
+    )
 
     p = sub.add_parser("export", help="write events, route legs and zones as one GeoJSON FeatureCollection")
     p.add_argument("--data-dir", help=data_help)
@@ -77,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help=f"Spark master for --engine spark: spark://host:7077, yarn, k8s://..., local[N] "
         f"(default: ${SPARK_MASTER_ENV}, else {DEFAULT_SPARK_MASTER})",
+    )
+    p.add_argument(
+        "--events-parquet",
+        metavar="URL",
+        help=f"read the events from this typed copy (made by validate --copy-to; e.g. s3a://bucket/events.parquet) "
+        f"instead of this machine's cache (default: ${EVENTS_PARQUET_ENV})",
     )
 
     p = sub.add_parser("geocode", help="fill blank coordinates in events.csv from the gazetteer, cache or geocoder")
@@ -153,11 +173,17 @@ def run_validate(args: argparse.Namespace, settings: Settings) -> int:
     folder = data.folder
     print(f"OK: {data.total} events, {len(folder.locations)} places, {len(folder.zones)} zones in {settings.data_dir}")
     data.store.close()
+    if args.copy_to:
+        copy, _warnings = typed_copy(settings)
+        with open(copy, "rb") as source:
+            write_chunks_atomic(args.copy_to, iter(lambda: source.read(1 << 20), b""))
+        print(f"wrote the typed copy of the events to {args.copy_to}", file=sys.stderr)
     return 0
 
 
 def run_export(args: argparse.Namespace, settings: Settings) -> int:
-    data = prepare(str(settings.data_dir), data_stamp(settings), EngineChoice.from_env(args.engine, args.spark_master))
+    engine = EngineChoice.from_env(args.engine, args.spark_master, args.events_parquet)
+    data = prepare(str(settings.data_dir), data_stamp(settings), engine)
     unknown = [t for t in args.types if t not in data.types]
     if unknown:
         raise DashboardError(f"unknown event type(s) {', '.join(unknown)}; known: {', '.join(data.types)}")

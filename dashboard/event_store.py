@@ -18,11 +18,12 @@ import pandas as pd
 import pyarrow as pa
 
 from .errors import DashboardError
-from .queries import EVENTS_TABLE
+from .queries import EVENTS, EVENTS_TABLE
 
 ENGINES = ("duckdb", "spark")
 ENGINE_ENV = "DASHBOARD_ENGINE"
 SPARK_MASTER_ENV = "DASHBOARD_SPARK_MASTER"
+EVENTS_PARQUET_ENV = "DASHBOARD_EVENTS_PARQUET"
 DEFAULT_SPARK_MASTER = "local[2]"
 # DuckDB's own ceiling for one process's queries: past it, it spills to its temporary folder (in the cache,
 # never the project) instead of growing. 10,000,000 events bin within it.
@@ -31,17 +32,25 @@ DUCKDB_MEMORY_LIMIT_MB = 512
 
 @dataclass(frozen=True)
 class EngineChoice:
-    """Which engine runs the queries, and where Spark's master is."""
+    """Which engine runs the queries, where Spark's master is, and, when the typed copy of the events lives
+    elsewhere than this machine's cache (shared storage, object storage), where it is."""
 
     name: str = "duckdb"
     spark_master: str = DEFAULT_SPARK_MASTER
+    events_parquet: str | None = None  # e.g. s3a://bucket/events.parquet, made by `validate --copy-to`
 
     @classmethod
-    def from_env(cls, name: str | None = None, spark_master: str | None = None) -> EngineChoice:
+    def from_env(
+        cls, name: str | None = None, spark_master: str | None = None, events_parquet: str | None = None
+    ) -> EngineChoice:
         chosen = (name or os.environ.get(ENGINE_ENV) or "duckdb").lower()
         if chosen not in ENGINES:
             raise DashboardError(f"unknown engine {chosen!r}: choose one of {', '.join(ENGINES)}")
-        return cls(chosen, spark_master or os.environ.get(SPARK_MASTER_ENV) or DEFAULT_SPARK_MASTER)
+        return cls(
+            chosen,
+            spark_master or os.environ.get(SPARK_MASTER_ENV) or DEFAULT_SPARK_MASTER,
+            events_parquet or os.environ.get(EVENTS_PARQUET_ENV) or None,
+        )
 
 
 def _frame(table: pa.Table) -> pd.DataFrame:
@@ -142,9 +151,21 @@ class EventStore:
 
     @classmethod
     def open(cls, parquet: str, choice: EngineChoice, temp_dir: Path) -> EventStore:
-        if choice.name == "spark":
-            return cls(SparkEngine(parquet, choice.spark_master))
-        return cls(DuckDBEngine(parquet, temp_dir))
+        """The store over a typed copy; refused, with the reason, when the file is not one."""
+        try:
+            engine = (
+                SparkEngine(parquet, choice.spark_master) if choice.name == "spark" else DuckDBEngine(parquet, temp_dir)
+            )
+            store = cls(engine)
+            store.frame(EVENTS.limit(0))  # every column of the typed copy, with its type, or an error
+        except DashboardError:
+            raise
+        except Exception as exc:  # each engine has its own errors for a missing file or a wrong column
+            raise DashboardError(
+                f"{parquet} cannot be read as the events' typed copy (made by `python -m dashboard validate`, "
+                f"whose --copy-to writes it where a cluster can read it): {str(exc).splitlines()[0][:300]}"
+            ) from exc
+        return store
 
     @property
     def engine_name(self) -> str:

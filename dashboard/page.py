@@ -69,7 +69,7 @@ def view_downloads(view: View, data: PreparedData, state: FilterState) -> dict:
 
 st.set_page_config(page_title="Taiwan Strait & Pacific events", page_icon="🗺️", layout="wide")
 settings = load_settings(argument("--data-dir"))
-engine = EngineChoice.from_env(argument("--engine"), argument("--spark-master"))
+engine = EngineChoice.from_env(argument("--engine"), argument("--spark-master"), argument("--events-parquet"))
 if not serving.routes_mounted():
     st.error(
         "The map's files are served by the dashboard's own server. Start it with "

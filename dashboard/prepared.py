@@ -130,8 +130,12 @@ def prepare(data_dir: str, stamp: tuple, engine: EngineChoice | None = None) -> 
     """Check the folder and build its typed copy (once per version of the folder), open it in the engine
     and work out what every rerun needs; `stamp` keys the page's cache and names the version."""
     settings = load_settings(data_dir)
-    parquet, event_warnings = typed_copy(settings)
-    store = EventStore.open(str(parquet), engine or EngineChoice.from_env(), cache_root())
+    engine = engine or EngineChoice.from_env()
+    if engine.events_parquet:  # a copy checked and written elsewhere (`validate --copy-to`)
+        parquet, event_warnings = engine.events_parquet, []
+    else:
+        parquet, event_warnings = typed_copy(settings)
+    store = EventStore.open(str(parquet), engine, cache_root())
     return prepare_from(store, settings, event_warnings, stamp)
 
 
