@@ -182,9 +182,12 @@ def view_of(data: PreparedData, state: FilterState) -> View:
     binned = count > data.bin_above
     if binned:
         drawn = data.stops[data.stops["event_id"].isin(ids)]
-    else:
-        columns = None if count <= RICH_COLUMNS_LIMIT else q.DOT_COLUMNS
-        drawn = store.frame(q.rows(state, columns)).set_index(q.ROW, drop=False)
+    elif count <= RICH_COLUMNS_LIMIT:
+        drawn = store.frame(q.rows(state)).set_index(q.ROW, drop=False)
+    else:  # dots need a few columns; the stops and drills that legs and zones hang on are drawn whole
+        lean = store.frame(q.rows(state, q.DOT_COLUMNS)).set_index(q.ROW, drop=False)
+        whole = store.frame(q.by_ids(sorted(ids))).set_index(q.ROW, drop=False) if ids else lean.iloc[:0]
+        drawn = pd.concat([lean[~lean["event_id"].isin(ids)], whole]).sort_index()
     return View(
         events=drawn,
         legs=[leg for leg in data.legs if leg.from_event_id in ids and leg.to_event_id in ids],

@@ -232,3 +232,22 @@ def test_map_look_is_described_once(prepared):
     assert config["types"]["arms_sale"]["color"] == prepared.types["arms_sale"].color
     assert config["colors"]["route"] == prepared.types["tour_stop"].color
     assert not hasattr(map_builder, "TYPE_STYLES")
+
+
+def test_a_dense_view_of_few_columns_still_draws_its_stops_and_zones_whole(prepared, monkeypatch):
+    """Past RICH_COLUMNS_LIMIT a view fetches only what a dot needs; the numbered stops and the drills'
+    zones are drawn with their cards, so their rows come whole (a folder of 1,000 events found this)."""
+    from dashboard import map_builder
+    from dashboard import prepared as prepared_module
+
+    monkeypatch.setattr(prepared_module, "RICH_COLUMNS_LIMIT", 10)
+    monkeypatch.setattr(map_builder, "RICH_LIMIT", 10)
+    prepared_module.view_of.cache_clear()
+    view = prepared_module.view_of(prepared, FilterState())
+    prepared_module.view_of.cache_clear()
+    stops = view.events[view.events["event_type"] == "tour_stop"]
+    assert len(stops) == 7 and stops["title"].notna().all()
+    assert view.events["title"].isna().any(), "the other events came with a dot's columns only"
+    group = build_view_group(view, prepared.cut, prepared.types, key="k", publish=lambda payload: "u")
+    _, script = as_streamlit_folium_sends(base(prepared), group)
+    assert "Transit stopover in Honolulu, Hawaii" in script

@@ -662,7 +662,7 @@
       fittedOnce = true;
       countOutside();
       var bins = group.__dmBinsLayer;
-      Promise.resolve(bins && bins._map ? bins.settled() : null).then(function () {
+      Promise.resolve(bins ? bins.settled() : null).then(function () {
         requestAnimationFrame(function () {
           window.__dmPainted = { view: spec.key, count: spec.count, at: performance.now() };
           firstPaintDone();
