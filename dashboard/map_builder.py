@@ -59,7 +59,7 @@ MAP_LOOK = {
     "ring": {"size": 34},  # the selection ring, in pixels
     "dot_radius": 3.5,  # dense dots, in pixels
     "pick_px": 6,  # a click this close to a dense dot picks it
-    "bin_px": {"min": 9, "max": 26},  # a cell's disc: radius grows with the log of its count
+    "bin_px": {"min": 8, "max": 21},  # a cell's disc: radius grows with the log of its count (cells are 56 px)
     "bin_zoom_step": 2,  # a click on a cell zooms in this many levels, centred on it
     "fit_max_zoom": FIT_MAX_ZOOM,
     "legend_open_min_px": 700,  # a narrower map starts with the legend folded, so it hides no stops

@@ -524,7 +524,8 @@
       var url = this._url + "?s=" + where[0] + "&w=" + where[1] + "&n=" + where[2] + "&e=" + where[3] + "&z=" + map.getZoom();
       this._where = where.join(",") + "," + map.getZoom();
       this.pending = fetchFrom(url, "json").then(function (answer) {
-        if (asked !== self._asked || !self._map) return;  // the map moved again meanwhile
+        if (!self._map) return;
+        if (asked !== self._asked) return self.pending;  // the map moved again meanwhile: wait for that answer
         self.answer = answer;
         self._cells = answer.bins;
         self._showDots(answer.points || {});
@@ -559,9 +560,11 @@
         group.addLayer(layer);
       });
     },
-    _radius: function (n) {
-      var look = config.bin_px;
-      return Math.min(look.max, look.min + 3 * Math.log(n) / Math.LN10 * 1.6);
+    // From min (one event) to max (the answer's biggest cell), by the log of the count: a cell of 50,000
+    // beside one of 50 reads as bigger without hiding its neighbours.
+    _radius: function (n, most) {
+      var look = config.bin_px, span = Math.log(Math.max(most, 2));
+      return look.min + (look.max - look.min) * Math.log(Math.max(n, 1)) / span;
     },
     _draw: function () {
       var map = this._map, size = map.getSize(), canvas = this._canvas, ratio = window.devicePixelRatio || 1;
@@ -576,8 +579,11 @@
       ctx.textBaseline = "middle";
       ctx.font = "bold 11px sans-serif";
       this._placed = [];
-      for (var i = 0; i < this._cells.length; i++) {
-        var c = this._cells[i], p = map.latLngToContainerPoint([c[0], c[1]]), r = this._radius(c[2]);
+      // the biggest first, so that a small cell beside it is drawn on top and still seen
+      var cells = this._cells.slice().sort(function (a, b) { return b[2] - a[2]; });
+      var most = cells.length ? cells[0][2] : 1;
+      for (var i = 0; i < cells.length; i++) {
+        var c = cells[i], p = map.latLngToContainerPoint([c[0], c[1]]), r = this._radius(c[2], most);
         if (p.x < -r || p.y < -r || p.x > size.x + r || p.y > size.y + r) continue;
         this._placed.push({ x: p.x, y: p.y, r: r, latlng: L.latLng(c[0], c[1]) });
         var start = -Math.PI / 2;
