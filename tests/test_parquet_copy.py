@@ -183,3 +183,35 @@ def test_the_copy_lives_outside_the_project(data_copy, cache):
     path, _ = typed_copy(load_settings(data_copy))
     assert not path.is_relative_to(REPO_DIR) and not path.is_relative_to(data_copy)
     shutil.rmtree(cache)
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    [
+        ((), {}, EngineChoice("duckdb", "local[2]", None)),
+        (
+            (),
+            {"DASHBOARD_ENGINE": "Spark", "DASHBOARD_SPARK_MASTER": "spark://h:7077"},
+            EngineChoice("spark", "spark://h:7077"),
+        ),
+        (("duckdb", None, None), {"DASHBOARD_ENGINE": "spark"}, EngineChoice("duckdb")),  # the argument wins
+        (("spark", "yarn", "s3a://b/e.parquet"), {}, EngineChoice("spark", "yarn", "s3a://b/e.parquet")),
+        (
+            (),
+            {"DASHBOARD_EVENTS_PARQUET": "/mnt/shared/e.parquet"},
+            EngineChoice("duckdb", "local[2]", "/mnt/shared/e.parquet"),
+        ),
+    ],
+)
+def test_the_engine_is_chosen_by_argument_then_environment(monkeypatch, args, env, expected):
+    for name in ("DASHBOARD_ENGINE", "DASHBOARD_SPARK_MASTER", "DASHBOARD_EVENTS_PARQUET"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert EngineChoice.from_env(*args) == expected
+
+
+def test_an_unknown_engine_is_refused(monkeypatch):
+    monkeypatch.setenv("DASHBOARD_ENGINE", "trino")
+    with pytest.raises(DashboardError, match="unknown engine 'trino': choose one of duckdb, spark"):
+        EngineChoice.from_env()
