@@ -63,18 +63,29 @@ def write_chunks_atomic(path: str | os.PathLike, chunks: Iterable[bytes]) -> Non
         with os.fdopen(fd, "wb") as handle:
             for chunk in chunks:
                 handle.write(chunk)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if target.exists():
-            os.chmod(tmp, target.stat().st_mode & 0o777)
-        else:  # mkstemp makes 0600 files; a new file gets the usual permissions instead
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
+        install(Path(tmp), target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def install(temp: Path, target: str | os.PathLike, like: Path | None = None) -> None:
+    """Flush the finished `temp` to disk and rename it over `target` in one step.
+
+    It gets the permissions of the `target` it replaces, else those of `like` (a file it stands in for),
+    else a new file's usual ones.
+    """
+    target = Path(target)
+    with temp.open("rb+") as handle:
+        os.fsync(handle.fileno())
+    model = target if target.exists() else like if like is not None and like.exists() else None
+    if model is not None:
+        os.chmod(temp, model.stat().st_mode & 0o777)
+    else:  # mkstemp makes 0600 files; a new file gets the usual permissions instead
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)
+    os.replace(temp, target)
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:

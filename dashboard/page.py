@@ -85,6 +85,9 @@ try:
 except DataError as exc:
     ui.render_data_errors(exc.problems, str(settings.data_dir), settings.max_problems_shown)
     st.stop()
+except DashboardError as exc:  # the cache folder, the engine (Java, a cluster, a copy elsewhere)
+    st.error(f"The data could not be opened: {exc}")
+    st.stop()
 serving.DATASETS.register(data.data_key, data.card)
 ps.init_state(st.session_state, st.query_params.to_dict(), data)
 for notice in st.session_state.pop("notices", ()):

@@ -44,7 +44,14 @@ def cache_root() -> Path:
     home, such as `nobody`), each with the dashboard's own folder inside."""
     chosen = os.environ.get(CACHE_ENV)
     if chosen:
-        return Path(chosen).expanduser()
+        folder = Path(chosen).expanduser()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DashboardError(f"${CACHE_ENV} is {folder}, which cannot be made: {exc.strerror}") from exc
+        if not os.access(folder, os.W_OK):
+            raise DashboardError(f"${CACHE_ENV} is {folder}, where this user cannot write: choose another folder")
+        return folder
     xdg = os.environ.get("XDG_CACHE_HOME")
     candidates = [Path(xdg) / APP_NAME] if xdg else []
     candidates += [Path.home() / ".cache" / APP_NAME, Path(tempfile.gettempdir()) / f"{APP_NAME}-{os.getuid()}"]

@@ -90,7 +90,7 @@ def test_the_page_works_from_a_read_only_folder(browser, read_only_install):
     home = Path(tempfile.mkdtemp(prefix="nobody-home-"))  # like a real user's home, and nothing more
     home.chmod(0o777)
     with dashboard_server(
-        cwd=clone, python=python, prefix=prefix, log_path=log, env_extra={"HOME": str(home)}
+        cwd=clone, python=python, prefix=prefix, log_path=log, env_extra={"HOME": str(home), "DASHBOARD_CACHE_DIR": ""}
     ) as server:
         if prefix:  # the server itself (runuser's child) really runs as the unprivileged user
             users = subprocess.run(
@@ -123,7 +123,12 @@ def test_the_command_line_reads_a_read_only_folder(read_only_install):
     clone, python, prefix = read_only_install
     for command in (["validate"], ["export", "--types", "tour_stop"]):
         result = subprocess.run(
-            [*prefix, python, "-m", "dashboard", *command], cwd=clone, capture_output=True, text=True, timeout=120
+            [*prefix, python, "-m", "dashboard", *command],
+            cwd=clone,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "DASHBOARD_CACHE_DIR": ""},  # the default: a cache this user may write
         )
         assert result.returncode == 0, result.stderr
     assert '"FeatureCollection"' in result.stdout

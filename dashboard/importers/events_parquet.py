@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .. import loading
-from ..files import remove_stale_temp_files
+from ..files import install, remove_stale_temp_files
 
 # Zstandard: read by DuckDB, Spark (3.2 on), pyarrow and the other engines; on generated events the file is
 # half the size of Snappy's (the Parquet default), written and read as fast.
@@ -109,25 +109,6 @@ def new_temp_file(target: str | os.PathLike) -> Path:
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     return Path(name)
-
-
-def install(temp: Path, target: str | os.PathLike, like: Path | None = None) -> None:
-    """Flush the finished `temp` to disk and rename it over `target` in one step.
-
-    It gets the permissions of the `target` it replaces, else those of `like` (the events.csv it stands in
-    for), else a new file's usual ones.
-    """
-    target = Path(target)
-    with temp.open("rb+") as handle:
-        os.fsync(handle.fileno())
-    model = target if target.exists() else like if like is not None and like.exists() else None
-    if model is not None:
-        os.chmod(temp, model.stat().st_mode & 0o777)
-    else:  # mkstemp makes 0600 files; a new file gets the usual permissions instead
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)
-    os.replace(temp, target)
 
 
 @contextlib.contextmanager

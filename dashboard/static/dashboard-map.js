@@ -355,6 +355,18 @@
     return canvas;
   }
 
+  // A canvas layer covers the map's visible area at the screen's pixel density; its 2D context, cleared.
+  function fitCanvas(map, canvas, size, ratio) {
+    L.DomUtil.setPosition(canvas, map.containerPointToLayerPoint([0, 0]));
+    canvas.width = size.x * ratio;
+    canvas.height = size.y * ratio;
+    canvas.style.width = size.x + "px";
+    canvas.style.height = size.y + "px";
+    var ctx = canvas.getContext("2d");
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    return ctx;
+  }
+
   // Tens of thousands of events: one canvas per type, drawn from columns of numbers with no Leaflet object
   // per event. Clicks are answered by the map-level handler pickDot over every dots layer.
   var DotsLayer = L.Layer.extend({
@@ -386,14 +398,8 @@
       dotLayers = dotLayers.filter(function (layer) { return layer !== this; }, this);
     },
     _draw: function () {
-      var map = this._map, size = map.getSize(), canvas = this._canvas, ratio = window.devicePixelRatio || 1;
-      L.DomUtil.setPosition(canvas, map.containerPointToLayerPoint([0, 0]));
-      canvas.width = size.x * ratio;
-      canvas.height = size.y * ratio;
-      canvas.style.width = size.x + "px";
-      canvas.style.height = size.y + "px";
-      var ctx = canvas.getContext("2d"), lat = this._data.lat;
-      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+      var map = this._map, size = map.getSize(), ratio = window.devicePixelRatio || 1;
+      var ctx = fitCanvas(map, this._canvas, size, ratio), lat = this._data.lat;
       var style = styleOf(this._type), radius = config.dot_radius;
       // One pre-rendered dot stamped with drawImage: software rasterising 100,000 arcs takes seconds.
       var sprite = this._sprite || (this._sprite = makeDot(style.color, radius, ratio, style.shape)), r = radius + 1;
@@ -567,14 +573,8 @@
       return look.min + (look.max - look.min) * Math.log(Math.max(n, 1)) / span;
     },
     _draw: function () {
-      var map = this._map, size = map.getSize(), canvas = this._canvas, ratio = window.devicePixelRatio || 1;
-      L.DomUtil.setPosition(canvas, map.containerPointToLayerPoint([0, 0]));
-      canvas.width = size.x * ratio;
-      canvas.height = size.y * ratio;
-      canvas.style.width = size.x + "px";
-      canvas.style.height = size.y + "px";
-      var ctx = canvas.getContext("2d"), types = this._types, colors = config.colors;
-      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+      var map = this._map, size = map.getSize(), ratio = window.devicePixelRatio || 1;
+      var ctx = fitCanvas(map, this._canvas, size, ratio), types = this._types, colors = config.colors;
       ctx.textAlign = "center";
       ctx.textBaseline = "middle";
       ctx.font = "bold 11px sans-serif";
