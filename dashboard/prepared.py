@@ -148,7 +148,9 @@ def prepare_from(store: EventStore, settings: Settings, warnings: list[Problem],
     folder = load_folder_without_events(settings, known)
     span = store.frame(q.span()).iloc[0]
     stops = store.frame(q.route_stops()).set_index(q.ROW, drop=False)
-    cut = display_cut(store.frame(q.longitude_cells(FilterState(), -180.0))["cell"] + 0.5)
+    # each whole degree holding events stands for them: the cut falls on a cell's west edge, so every
+    # event of that cell stays east of it (a cell's centre would send its western half round the world)
+    cut = display_cut(store.frame(q.longitude_cells(FilterState(), -180.0))["cell"])
     actor_values = store.frame(q.actors())["actor"]
     total = int(span["events"])
     return PreparedData(

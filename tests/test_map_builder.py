@@ -30,6 +30,7 @@ from dashboard.map_builder import (
     view_bounds,
 )
 from dashboard.offline import _elements, localize_assets
+from dashboard.routes import to_display_lon
 from dashboard.serving import asset_path
 
 TOUR = FilterState(date(2024, 11, 30), date(2024, 12, 6))
@@ -251,3 +252,15 @@ def test_a_dense_view_of_few_columns_still_draws_its_stops_and_zones_whole(prepa
     group = build_view_group(view, prepared.cut, prepared.types, key="k", publish=lambda payload: "u")
     _, script = as_streamlit_folium_sends(base(prepared), group)
     assert "Transit stopover in Honolulu, Hawaii" in script
+
+
+def test_the_cut_keeps_every_event_in_one_window_and_beijing_west_of_taipei(prepared):
+    """The cut is found from whole degrees of longitude (the engine's cells): it must fall at the west edge
+    of one, or the events of that degree west of its centre (Beijing, 116.4°E, in the bundled data) would
+    be drawn 360° away, east of Washington."""
+    events = all_events(prepared)
+    drawn = [to_display_lon(lon, prepared.cut) for lon in events["longitude"].dropna()]
+    assert all(prepared.cut <= lon < prepared.cut + 360 for lon in drawn)
+    beijing, taipei, honolulu = (to_display_lon(lon, prepared.cut) for lon in (116.4074, 121.5654, -157.8583))
+    assert beijing < taipei < honolulu
+    assert max(drawn) - min(drawn) < 200, "the data spans Beijing to Washington: less than 200 degrees eastward"
