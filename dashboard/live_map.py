@@ -68,8 +68,10 @@ def view_group(
 
 def binned_source(data: PreparedData, state: FilterState, key: str) -> tuple[str, pd.DataFrame]:
     """Register the view with the server's bins route; the URL the map asks, and the cells that frame it."""
-    extent = cells_extent(data.store.frame(q.longitude_cells(state, data.cut)))
-    located = int(extent["events"].sum())
+    # framed as the whole data set is (a binned view holds a large part of it: counting its own cells would
+    # cost a scan of every event at each change); the count of its events with a place is its own
+    extent = cells_extent(data.cells)
+    located = int(data.store.scalar(q.located(q.matching(state)).count()))
     points_limit = min(POINTS_LIMIT, data.bin_above)  # dots once no more are inside the map than a view may hold
     BINS.register(key, BinnedView(data.store, state, data.cut, tuple(data.types), key, located, points_limit))
     return f"{IFRAME_BASE}/bins/{key}", extent

