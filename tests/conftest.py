@@ -16,8 +16,21 @@ REPO = Path(__file__).resolve().parent.parent
 BUNDLED_DATA = REPO / "data"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def test_cache(tmp_path_factory):
+    """The typed Parquet copies the tests build go to a folder of this run (servers the tests start inherit
+    it), not into the user's own cache; a test may still set DASHBOARD_CACHE_DIR itself."""
+    before = os.environ.get("DASHBOARD_CACHE_DIR")
+    os.environ["DASHBOARD_CACHE_DIR"] = str(tmp_path_factory.mktemp("dashboard-cache"))
+    yield
+    if before is None:
+        os.environ.pop("DASHBOARD_CACHE_DIR", None)
+    else:
+        os.environ["DASHBOARD_CACHE_DIR"] = before
+
+
 @pytest.fixture(scope="session")
-def prepared() -> PreparedData:
+def prepared(test_cache) -> PreparedData:
     """The bundled data set, loaded and prepared as the page does."""
     return prepare(str(BUNDLED_DATA), ())
 
