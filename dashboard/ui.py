@@ -241,7 +241,7 @@ def render_table_pager(count: int) -> int:
         max_value=pages,
         value=1,
         step=1,
-        key="table_page",
+        key=f"table_page_of_{pages}",  # fewer pages after a filter: a fresh picker at page 1, never past the end
     )
     return min(int(number), pages) - 1
 
