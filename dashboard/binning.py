@@ -34,7 +34,7 @@ class BinnedView:
     def __call__(self, box: Box, zoom: int) -> dict:
         south, west, north, east = box
         box = (max(south, -90.0), west, min(north, 90.0), east)
-        cells = self.store.frame(q.bins(self.state, self.cut, box, zoom, CELL_PX))
+        cells = self.store.frame(q.bins(self.cut, box, zoom, CELL_PX), self.state)
         inside = int(cells["events"].sum())
         answer = {"key": self.key, "zoom": zoom, "inside": inside, "outside": self.located - inside}
         if inside <= self.points_limit:
@@ -45,7 +45,7 @@ class BinnedView:
         return answer
 
     def _points(self, box: Box, inside: int) -> dict:
-        dots = self.store.frame(q.points_in_bounds(self.state, self.cut, box, max(inside, 1)))
+        dots = self.store.frame(q.points_in_bounds(self.cut, box, max(inside, 1)), self.state)
         by_type = {}
         for event_type, group in dots.groupby("event_type", sort=False):
             by_type[str(event_type)] = {

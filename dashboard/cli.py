@@ -189,7 +189,7 @@ def run_export(args: argparse.Namespace, settings: Settings) -> int:
         raise DashboardError(f"unknown event type(s) {', '.join(unknown)}; known: {', '.join(data.types)}")
     state = FilterState(args.start, args.end, args.types)
     view = view_of(data, state)
-    pieces = geojson_pieces(data.store.frames(q.rows(state)), view.legs, view.zones)
+    pieces = geojson_pieces(data.store.frames(q.rows(), state), view.legs, view.zones)
     if args.output:
         write_chunks_atomic(args.output, pieces)
         print(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,9 @@ import pandas as pd
 import pyarrow as pa
 
 from .errors import DashboardError
-from .queries import EVENTS, EVENTS_TABLE
+from .filters import FilterState
+from . import queries
+from .queries import EVENTS, EVENTS_TABLE, VIEW_TABLE
 
 ENGINES = ("duckdb", "spark")
 ENGINE_ENV = "DASHBOARD_ENGINE"
@@ -28,6 +31,7 @@ DEFAULT_SPARK_MASTER = "local[2]"
 # DuckDB's own ceiling for one process's queries: past it, it spills to its temporary folder (in the cache,
 # never the project) instead of growing. 10,000,000 events bin within it.
 DUCKDB_MEMORY_LIMIT_MB = 512
+IN_MEMORY_ROWS = 200_000  # about 40 MB in DuckDB's columns at most
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,13 @@ class DuckDBEngine:
         self._db = duckdb.connect(
             config={"memory_limit": f"{memory_limit_mb}MB", "temp_directory": str(temp_dir / "duckdb-spill")}
         )
-        self._db.execute(f"CREATE VIEW {EVENTS_TABLE} AS SELECT * FROM read_parquet({_sql_text(parquet)})")
+        source = f"read_parquet({_sql_text(parquet)})"
+        rows = self._db.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
+        # A small copy is held in DuckDB's own columns: reading and decompressing the file again for every
+        # query costs more than the query itself below a few hundred thousand events. A big one is read
+        # where it lies, within the memory limit.
+        kind = "TABLE" if rows <= IN_MEMORY_ROWS else "VIEW"
+        self._db.execute(f"CREATE {kind} {EVENTS_TABLE} AS SELECT * FROM {source}")
         self._local = threading.local()
 
     def _cursor(self):
@@ -145,9 +155,16 @@ def _sql_text(value: str) -> str:
 class EventStore:
     """The events of one data set as an engine sees them; every method is one query."""
 
+    # Small answers are kept: the copy a store reads never changes, and a rerun asks again what the last one
+    # asked (the details panel after a click, the same table page, the same counts).
+    CACHED_ROWS = 5_000
+    CACHED_ANSWERS = 1_024
+
     def __init__(self, engine: DuckDBEngine | SparkEngine):
         self.engine = engine
-        self._sql: dict[int, str] = {}
+        self._answers: OrderedDict[str, pa.Table] = OrderedDict()
+        self._compiled: OrderedDict[object, str] = OrderedDict()
+        self._lock = threading.Lock()
 
     @classmethod
     def open(cls, parquet: str, choice: EngineChoice, temp_dir: Path) -> EventStore:
@@ -172,18 +189,50 @@ class EventStore:
         return "spark" if isinstance(self.engine, SparkEngine) else "duckdb"
 
     def sql(self, expr: ir.Expr) -> str:
-        return ibis.to_sql(expr, dialect=self.engine.dialect)
+        """The engine's SQL for an expression, compiled once per distinct expression (Ibis compares them by
+        structure; compiling costs a few milliseconds, as much as running a query on a small data set)."""
+        node = expr.op()
+        with self._lock:
+            compiled = self._compiled.get(node)
+        if compiled is None:
+            compiled = ibis.to_sql(expr, dialect=self.engine.dialect)
+            with self._lock:
+                self._compiled[node] = compiled
+                while len(self._compiled) > self.CACHED_ANSWERS:
+                    self._compiled.popitem(last=False)
+        return compiled
 
-    def frame(self, expr: ir.Table) -> pd.DataFrame:
-        return _frame(self.engine.arrow(self.sql(expr)))
+    def _answer(self, sql: str) -> pa.Table:
+        with self._lock:
+            kept = self._answers.get(sql)
+            if kept is not None:
+                self._answers.move_to_end(sql)
+                return kept
+        table = self.engine.arrow(sql)
+        if table.num_rows <= self.CACHED_ROWS:
+            with self._lock:
+                self._answers[sql] = table  # Arrow tables are immutable: safe to hand out again
+                while len(self._answers) > self.CACHED_ANSWERS:
+                    self._answers.popitem(last=False)
+        return table
 
-    def scalar(self, expr: ir.Scalar):
-        table = self.engine.arrow(self.sql(expr.name("value")))
-        return table.column(0)[0].as_py()
+    def full_sql(self, expr: ir.Expr, state: FilterState | None = None) -> str:
+        """The question's SQL, with `in_view` as the events `state` keeps when it asks about them."""
+        sql = self.sql(expr)
+        if state is None:
+            return sql
+        return f"WITH {VIEW_TABLE} AS ({self.sql(queries.matching(state))})\n{sql}"
 
-    def frames(self, expr: ir.Table, size: int = 100_000) -> Iterator[pd.DataFrame]:
-        """A big result a piece at a time (downloads, export)."""
-        for batch in self.engine.batches(self.sql(expr), size):
+    def frame(self, expr: ir.Table, state: FilterState | None = None) -> pd.DataFrame:
+        """The answer to a question; `state` is the filter whose events `in_view` holds."""
+        return _frame(self._answer(self.full_sql(expr, state)))
+
+    def scalar(self, expr: ir.Scalar, state: FilterState | None = None):
+        return self._answer(self.full_sql(expr.name("value"), state)).column(0)[0].as_py()
+
+    def frames(self, expr: ir.Table, state: FilterState | None = None, size: int = 100_000) -> Iterator[pd.DataFrame]:
+        """A big answer a piece at a time (downloads, export)."""
+        for batch in self.engine.batches(self.full_sql(expr, state), size):
             yield _frame(pa.Table.from_batches([batch]))
 
     def close(self) -> None:

@@ -71,7 +71,7 @@ def binned_source(data: PreparedData, state: FilterState, key: str) -> tuple[str
     # framed as the whole data set is (a binned view holds a large part of it: counting its own cells would
     # cost a scan of every event at each change); the count of its events with a place is its own
     extent = cells_extent(data.cells)
-    located = int(data.store.scalar(q.located(q.matching(state)).count()))
+    located = int(data.store.scalar(q.located_count(), state))
     points_limit = min(POINTS_LIMIT, data.bin_above)  # dots once no more are inside the map than a view may hold
     BINS.register(key, BinnedView(data.store, state, data.cut, tuple(data.types), key, located, points_limit))
     return f"{IFRAME_BASE}/bins/{key}", extent

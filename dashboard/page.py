@@ -49,7 +49,7 @@ def view_downloads(view: View, data: PreparedData, state: FilterState) -> dict:
     and a self-contained HTML map of the view, each queried when its button is pressed."""
 
     def whole_view() -> View:
-        rows = data.store.frame(q.rows(state)).set_index(q.ROW, drop=False)
+        rows = data.store.frame(q.rows(), state).set_index(q.ROW, drop=False)
         return View(rows, view.legs, view.zones, view.total)
 
     return {
@@ -182,7 +182,7 @@ def details_panel(view: View) -> None:
 @st.fragment(key="table")
 def table_panel(view: View) -> None:
     page = ui.render_table_pager(view.size)
-    rows = data.store.frame(q.page(ps.filter_state(st.session_state), page * ui.TABLE_ROW_LIMIT, ui.TABLE_ROW_LIMIT))
+    rows = data.store.frame(q.page(page * ui.TABLE_ROW_LIMIT, ui.TABLE_ROW_LIMIT), ps.filter_state(st.session_state))
     st.session_state["table_ids"] = ui.render_table(
         rows, st.session_state.get("selected"), data.types, on_select=on_table_select
     )
@@ -205,7 +205,7 @@ def below_panel(view: View) -> None:
         state.start,
         state.end,
         data.types,
-        lambda bin_days: data.store.frame(q.daily_counts(state, state.start, bin_days)),
+        lambda bin_days: data.store.frame(q.daily_counts(state.start, bin_days), state),
     )
     st.header("Events in view", anchor=False)
     table_panel(view)

@@ -71,7 +71,7 @@ class PreparedData:
         if not event_id:
             return None
         if view.binned:
-            held = len(self.store.frame(q.ids_in_view(state, [event_id]))) > 0
+            held = len(self.store.frame(q.ids_in_view([event_id]), state)) > 0
         else:
             held = bool((view.events["event_id"] == event_id).any())
         return self.event(event_id) if held else None
@@ -151,7 +151,7 @@ def prepare_from(store: EventStore, settings: Settings, warnings: list[Problem],
     stops = store.frame(q.route_stops()).set_index(q.ROW, drop=False)
     # each whole degree holding events stands for them: the cut falls on a cell's west edge, so every
     # event of that cell stays east of it (a cell's centre would send its western half round the world)
-    cells = store.frame(q.longitude_cells(FilterState(), -180.0))
+    cells = store.frame(q.longitude_cells(-180.0), FilterState())
     cut = display_cut(cells["cell"])
     cells["cell"] = cells["cell"].where(cells["cell"] >= cut, cells["cell"] + 360)  # as drawn
     actor_values = store.frame(q.actors())["actor"]
@@ -180,18 +180,20 @@ def view_of(data: PreparedData, state: FilterState) -> View:
     """What a filter leaves: its count, the events the map draws one by one (all of them up to
     `data.bin_above`, else only the route stops, the rest being binned), and the legs and zones in view."""
     store = data.store
-    count = int(store.scalar(q.count(state)))
+    count = int(store.scalar(q.count(), state))
     wanted = {e for leg in data.legs for e in (leg.from_event_id, leg.to_event_id)} | {
         z.event_id for z in data.folder.zones
     }
-    ids = set(store.frame(q.ids_in_view(state, sorted(wanted)))["event_id"]) if wanted else set()
     binned = count > data.bin_above
+    if count <= RICH_COLUMNS_LIMIT:  # every column of every event: the ids legs and zones need are there
+        drawn = store.frame(q.rows(), state).set_index(q.ROW, drop=False)
+        ids = set(drawn.loc[drawn["event_id"].isin(wanted), "event_id"])
+    else:
+        ids = set(store.frame(q.ids_in_view(sorted(wanted)), state)["event_id"]) if wanted else set()
     if binned:
         drawn = data.stops[data.stops["event_id"].isin(ids)]
-    elif count <= RICH_COLUMNS_LIMIT:
-        drawn = store.frame(q.rows(state)).set_index(q.ROW, drop=False)
-    else:  # dots need a few columns; the stops and drills that legs and zones hang on are drawn whole
-        lean = store.frame(q.rows(state, q.DOT_COLUMNS)).set_index(q.ROW, drop=False)
+    elif count > RICH_COLUMNS_LIMIT:  # dots need a few columns; the stops and drills legs and zones hang on, all
+        lean = store.frame(q.rows(q.DOT_COLUMNS), state).set_index(q.ROW, drop=False)
         whole = store.frame(q.by_ids(sorted(ids))).set_index(q.ROW, drop=False) if ids else lean.iloc[:0]
         drawn = pd.concat([lean[~lean["event_id"].isin(ids)], whole]).sort_index()
     return View(

@@ -1,8 +1,11 @@
 """Every question the page and `export` ask of the events, each written once as an Ibis expression.
 
-The expressions are built on an unbound table named `events` and compiled to each engine's SQL (DuckDB's
-in-process, Spark's on a cluster) by `event_store`, so one definition runs on both and on any engine Ibis
-targets. Nothing here touches data.
+The expressions are built on unbound tables, `events` (all of them) and `in_view` (those a filter keeps:
+`matching(state)`), and compiled to each engine's SQL (DuckDB's in-process, Spark's on a cluster) by
+`event_store`, so one definition runs on both and on any engine Ibis targets. The store supplies `in_view`
+as a common table expression: each question is compiled once whatever the filter, and each filter once
+whatever the question (compiling costs more than running a query on a small data set). Nothing here
+touches data.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ _TYPES = {
 # The typed Parquet copy's columns: events.csv's, typed, then the row number.
 EVENT_SCHEMA = ibis.schema([(c.name, _TYPES.get(c.kind, "string")) for c in EVENT_COLUMNS] + [(ROW, "int64")])
 EVENTS = ibis.table(EVENT_SCHEMA, name=EVENTS_TABLE)
+VIEW_TABLE = "in_view"
+IN_VIEW = ibis.table(EVENT_SCHEMA, name=VIEW_TABLE)  # `matching(state)`, given by the store
 # What a dense view draws: position, type and the row that names the event.
 DOT_COLUMNS = [ROW, "event_id", "event_type", "latitude", "longitude", "start_date", "end_date", "route_id"]
 MAX_MERCATOR_LAT = 85.0  # Web Mercator ends here
@@ -61,8 +66,12 @@ def located(t: ir.Table) -> ir.Table:
     return t.filter(t.latitude.notnull(), t.longitude.notnull())
 
 
-def count(state: FilterState) -> ir.Scalar:
-    return matching(state).count()
+def count() -> ir.Scalar:
+    return IN_VIEW.count()
+
+
+def located_count() -> ir.Scalar:
+    return located(IN_VIEW).count()
 
 
 def span() -> ir.Table:
@@ -70,18 +79,18 @@ def span() -> ir.Table:
     return EVENTS.aggregate(events=EVENTS.count(), first=EVENTS.start_date.min(), last=EVENTS.end_date.max())
 
 
-def rows(state: FilterState, columns: list[str] | None = None, limit: int | None = None) -> ir.Table:
-    """The matching events in file order (all columns unless named)."""
-    shown = matching(state)
+def rows(columns: list[str] | None = None, limit: int | None = None) -> ir.Table:
+    """The events in view in file order (all columns unless named)."""
+    shown = IN_VIEW
     shown = shown.select(*columns) if columns else shown
     return shown.order_by(ROW).limit(limit)
 
 
-def page(state: FilterState, offset: int, limit: int) -> ir.Table:
+def page(offset: int, limit: int) -> ir.Table:
     """One page of the table: by date, then file order. The page's rows are chosen on two narrow columns
     first and only they are read whole (sorting ten million whole rows for 500 took seconds)."""
-    chosen = matching(state).order_by(["start_date", ROW]).limit(limit, offset=offset).select(ROW)
-    return EVENTS.filter(EVENTS[ROW].isin(chosen[ROW])).order_by(["start_date", ROW])
+    chosen = IN_VIEW.order_by(["start_date", ROW]).limit(limit, offset=offset).select(ROW)
+    return IN_VIEW.filter(IN_VIEW[ROW].isin(chosen[ROW])).order_by(["start_date", ROW])
 
 
 def by_row(row: int) -> ir.Table:
@@ -92,10 +101,9 @@ def by_ids(ids: list[str]) -> ir.Table:
     return EVENTS.filter(EVENTS.event_id.isin(ids)).order_by(ROW)
 
 
-def ids_in_view(state: FilterState, ids: list[str]) -> ir.Table:
+def ids_in_view(ids: list[str]) -> ir.Table:
     """Which of `ids` the filter keeps (the stops legs hang on, the drills zones belong to)."""
-    shown = matching(state)
-    return shown.filter(shown.event_id.isin(ids)).select("event_id")
+    return IN_VIEW.filter(IN_VIEW.event_id.isin(ids)).select("event_id")
 
 
 def route_stops() -> ir.Table:
@@ -107,9 +115,9 @@ def actors() -> ir.Table:
     return EVENTS.select("actor").distinct()
 
 
-def daily_counts(state: FilterState, origin: date, bin_days: int) -> ir.Table:
+def daily_counts(origin: date, bin_days: int) -> ir.Table:
     """Events per type per bin of `bin_days` days from `origin` (by start date), for the timeline chart."""
-    shown = matching(state)
+    shown = IN_VIEW
     days = shown.start_date.epoch_days() - (origin - date(1970, 1, 1)).days
     return (
         shown.mutate(bin=(days // bin_days) * bin_days)
@@ -130,21 +138,19 @@ def display_lon(t: ir.Table, cut: float) -> ir.FloatingValue:
     return ibis.ifelse(t.longitude < cut, t.longitude + 360.0, t.longitude)
 
 
-def longitude_cells(state: FilterState, cut: float) -> ir.Table:
+def longitude_cells(cut: float) -> ir.Table:
     """Events per whole degree of drawn longitude, with the latitudes they span: enough to place the map's
     cut and its first frame without reading every event."""
-    shown = located(matching(state))
+    shown = located(IN_VIEW)
     shown = shown.mutate(cell=display_lon(shown, cut).floor())
     return shown.group_by("cell").aggregate(
         events=ibis._.count(), south=ibis._.latitude.min(), north=ibis._.latitude.max()
     )
 
 
-def in_bounds(
-    state: FilterState, cut: float, south: float, west: float, north: float, east: float
-) -> tuple[ir.Table, ir.FloatingValue]:
+def in_bounds(cut: float, south: float, west: float, north: float, east: float) -> tuple[ir.Table, ir.FloatingValue]:
     """The matching located events inside a box of drawn coordinates, and their drawn longitude."""
-    shown = located(matching(state))
+    shown = located(IN_VIEW)
     shown = shown.mutate(dlon=display_lon(shown, cut))
     where = [shown.latitude >= south, shown.latitude <= north]
     if east - west < 360:
@@ -152,12 +158,12 @@ def in_bounds(
     return shown.filter(*where), shown.dlon
 
 
-def bins(state: FilterState, cut: float, box: tuple[float, float, float, float], zoom: int, cell_px: int) -> ir.Table:
+def bins(cut: float, box: tuple[float, float, float, float], zoom: int, cell_px: int) -> ir.Table:
     """Events inside `box` (south, west, north, east in drawn degrees) counted per cell and per type, with
     each cell's mean position. A cell is `cell_px` screen pixels wide at `zoom` (Web Mercator), and as tall
     at the middle of the box: in plain degrees, which costs a third of a projection per event (on ten
     million, 0.8 s instead of 1.3), the cells being square where the reader looks."""
-    shown, _ = in_bounds(state, cut, *box)
+    shown, _ = in_bounds(cut, *box)
     cell_deg = 360.0 * cell_px / (256 * 2**zoom)
     middle = max(-MAX_MERCATOR_LAT, min(MAX_MERCATOR_LAT, (box[0] + box[2]) / 2))
     cell_lat = cell_deg * math.cos(math.radians(middle))
@@ -168,12 +174,12 @@ def bins(state: FilterState, cut: float, box: tuple[float, float, float, float],
     )
 
 
-def points_in_bounds(state: FilterState, cut: float, box: tuple[float, float, float, float], limit: int) -> ir.Table:
+def points_in_bounds(cut: float, box: tuple[float, float, float, float], limit: int) -> ir.Table:
     """Up to `limit` matching events inside the box, as dots: row, type and drawn position."""
-    shown, _ = in_bounds(state, cut, *box)
+    shown, _ = in_bounds(cut, *box)
     return shown.select(ROW, "event_type", "latitude", "dlon").order_by(ROW).limit(limit)
 
 
-def count_in_bounds(state: FilterState, cut: float, box: tuple[float, float, float, float]) -> ir.Scalar:
-    shown, _ = in_bounds(state, cut, *box)
+def count_in_bounds(cut: float, box: tuple[float, float, float, float]) -> ir.Scalar:
+    shown, _ = in_bounds(cut, *box)
     return shown.count()

@@ -85,6 +85,6 @@ def all_events(prepared):
     from dashboard import queries as q
     from dashboard.filters import FilterState
 
-    frame = prepared.store.frame(q.rows(FilterState())).set_index(q.ROW)
+    frame = prepared.store.frame(q.rows(), FilterState()).set_index(q.ROW)
     frame.index.name = None
     return frame

@@ -75,22 +75,22 @@ def reference(prepared):
 @pytest.mark.parametrize("state", STATES.values(), ids=STATES.keys())
 def test_the_filter_keeps_what_pandas_keeps(store, reference, state):
     expected = apply_filters(reference, state)
-    rows = store.frame(q.rows(state))
+    rows = store.frame(q.rows(), state)
     assert rows["event_id"].tolist() == expected["event_id"].tolist()  # and in file order
     assert rows[q.ROW].tolist() == expected.index.tolist()
-    assert store.scalar(q.count(state)) == len(expected)
+    assert store.scalar(q.count(), state) == len(expected)
 
 
 @pytest.mark.parametrize("state", list(STATES.values())[:6], ids=list(STATES.keys())[:6])
 def test_a_page_of_the_table_is_by_date_then_file_order(store, reference, state):
     expected = apply_filters(reference, state).rename_axis("r").sort_values(["start_date", "r"])
     for offset in (0, 7):
-        page = store.frame(q.page(state, offset, 7))
+        page = store.frame(q.page(offset, 7), state)
         assert page["event_id"].tolist() == expected["event_id"].iloc[offset : offset + 7].tolist()
 
 
 def test_the_columns_come_back_typed_as_loading_types_them(store, reference):
-    rows = store.frame(q.rows(FilterState())).set_index(q.ROW)
+    rows = store.frame(q.rows(), FilterState()).set_index(q.ROW)
     rows.index.name = None
     pd.testing.assert_frame_equal(rows, reference, check_dtype=False)
     assert str(rows["route_seq"].dtype) == "Int64" and rows["start_date"].dtype.kind == "M"
@@ -107,7 +107,7 @@ def test_one_event_by_row_and_by_id(store, reference):
 def test_the_timeline_counts(store, reference):
     origin = date(2024, 5, 1)
     for bin_days in (1, 7, 30):
-        counted = store.frame(q.daily_counts(FilterState(), origin, bin_days))
+        counted = store.frame(q.daily_counts(origin, bin_days), FilterState())
         days = (reference["start_date"] - pd.Timestamp(origin)).dt.days // bin_days * bin_days
         expected = reference.groupby([reference["event_type"], days]).size()
         got = counted.set_index(["event_type", "bin"])["events"]
@@ -144,7 +144,7 @@ def test_the_span_and_the_actors(store, reference):
 )
 def test_bins_count_every_event_in_the_box_once(store, reference, prepared, box, zoom):
     cut = prepared.cut
-    cells = store.frame(q.bins(FilterState(), cut, box, zoom, 56))
+    cells = store.frame(q.bins(cut, box, zoom, 56), FilterState())
     located = reference.dropna(subset=["latitude", "longitude"])
     lon = located["longitude"].where(located["longitude"] >= cut, located["longitude"] + 360)
     south, west, north, east = box
@@ -154,7 +154,7 @@ def test_bins_count_every_event_in_the_box_once(store, reference, prepared, box,
     assert int(cells["events"].sum()) == int(inside.sum())
     by_type = cells.groupby("event_type")["events"].sum().astype(int).to_dict()
     assert by_type == located[inside].groupby("event_type").size().astype(int).to_dict()
-    assert store.scalar(q.count_in_bounds(FilterState(), cut, box)) == int(inside.sum())
+    assert store.scalar(q.count_in_bounds(cut, box), FilterState()) == int(inside.sum())
 
 
 def test_bins_are_the_same_cells_on_both_engines(parquet, prepared):
@@ -163,7 +163,7 @@ def test_bins_are_the_same_cells_on_both_engines(parquet, prepared):
     answers = []
     for name in ENGINE_NAMES:
         store = EventStore.open(parquet, EngineChoice(name, "local[2]"), cache_root())
-        cells = store.frame(q.bins(FilterState(), prepared.cut, (-60.0, 90.0, 60.0, 290.0), 3, 56))
+        cells = store.frame(q.bins(prepared.cut, (-60.0, 90.0, 60.0, 290.0), 3, 56), FilterState())
         answers.append(cells.sort_values(["cx", "cy", "event_type"]).reset_index(drop=True))
     pd.testing.assert_frame_equal(answers[0], answers[1], check_dtype=False, atol=1e-9)
 
