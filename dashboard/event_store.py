@@ -18,9 +18,9 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
+from . import queries
 from .errors import DashboardError
 from .filters import FilterState
-from . import queries
 from .queries import EVENTS, EVENTS_TABLE, VIEW_TABLE
 
 ENGINES = ("duckdb", "spark")
