@@ -90,7 +90,9 @@ def page(offset: int, limit: int) -> ir.Table:
     """One page of the table: by date, then file order. The page's rows are chosen on two narrow columns
     first and only they are read whole (sorting ten million whole rows for 500 took seconds)."""
     chosen = IN_VIEW.order_by(["start_date", ROW]).limit(limit, offset=offset).select(ROW)
-    return IN_VIEW.filter(IN_VIEW[ROW].isin(chosen[ROW])).order_by(["start_date", ROW])
+    # the rows are read from `events`, not `in_view` again: a second reference would make DuckDB
+    # materialize the whole filtered view (ten million rows, every column: 11 s)
+    return EVENTS.filter(EVENTS[ROW].isin(chosen[ROW])).order_by(["start_date", ROW])
 
 
 def by_row(row: int) -> ir.Table:
